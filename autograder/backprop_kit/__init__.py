@@ -1,0 +1,1 @@
+"""Instructor side of the backprop assignment: hidden checks, build and grading."""

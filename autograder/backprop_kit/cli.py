@@ -1,0 +1,57 @@
+"""`backprop-kit`: a thin command line over build.build and batch.Batch."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .build import REPO
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="backprop-kit", description="Build and grade the backprop assignment.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build dist/ (student.zip, autograder.zip, solutions.ipynb) and grade the solution")
+    build.add_argument("--dist", default=str(REPO / "dist"), help="output folder (default: dist/)")
+    build.add_argument("--no-grade", action="store_true", help="skip grading the solution and the template")
+
+    grade = commands.add_parser("grade", help="grade submissions into OUT/<name>/results.json and OUT/gradebook.csv")
+    grade.add_argument("submissions", nargs="+", help="notebooks, folders of notebooks, or Gradescope export zips")
+    grade.add_argument("--out", required=True, help="output folder")
+    grade.add_argument("--autograder", default=str(REPO / "dist" / "autograder.zip"), help="the built autograder zip")
+    grade.add_argument("--jobs", type=int, default=None, help="parallel graders (default: one per core)")
+    grade.add_argument("--force", action="store_true", help="regrade submissions that already have results")
+    grade.add_argument("--seed", type=int, default=None, help="seed of the hidden tests (default: fresh each run)")
+    grade.add_argument("--limits", default=None, help='JSON overrides of the limits, e.g. \'{"cell_timeout": 10}\'')
+
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        from .build import BuildError, build as run_build
+
+        try:
+            run_build(dist=Path(args.dist), grade=not args.no_grade)
+        except BuildError as exc:
+            print(f"build failed: {exc}", file=sys.stderr)
+            return 1
+        return 0
+
+    from .batch import Batch, max_score
+    from .session import Limits
+
+    try:
+        limits = Limits.from_env({"BACKPROP_KIT_LIMITS": args.limits} if args.limits else {})
+        batch = Batch(args.autograder, args.out, jobs=args.jobs, force=args.force, seed=args.seed, limits=limits)
+        rows = batch.run(args.submissions)
+    except (FileNotFoundError, ValueError, json.JSONDecodeError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished results are kept; run the same command again to resume", file=sys.stderr)
+        return 130
+    print(f"graded {len(rows)} submission(s) out of {max_score()} points: {Path(args.out) / 'gradebook.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

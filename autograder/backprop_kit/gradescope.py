@@ -1,0 +1,55 @@
+"""Entry point of the autograder zip: grade ROOT/submission into ROOT/results/results.json.
+
+Gradescope runs it (through run_autograder) with ROOT = /autograder; `backprop-kit
+grade` runs the very same script on a temporary root laid out the same way.
+Environment: BACKPROP_KIT_SEED replays a run; BACKPROP_KIT_LIMITS overrides limits.
+"""
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from .grade import empty_result, grade_file, write_results
+from .session import Limits
+
+PREFERRED_NAME = "backprop.ipynb"
+
+
+def find_submission(folder):
+    """The file to grade in a submission folder, and a note about the choice (or None)."""
+    files = sorted(
+        p for p in Path(folder).rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    notebooks = [p for p in files if p.suffix.lower() == ".ipynb"]
+    candidates = notebooks or files
+    if not candidates:
+        return None, "The submission is empty: upload your notebook (.ipynb)."
+    chosen = next((p for p in candidates if p.name == PREFERRED_NAME), candidates[0])
+    note = None
+    if len(candidates) > 1:
+        others = ", ".join(p.name for p in candidates if p != chosen)
+        note = f"Several files were submitted; graded {chosen.name} (not {others})."
+    return chosen, note
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    root = Path(argv[0] if argv else "/autograder")
+    # a polite stop (SIGTERM) unwinds like Ctrl-C, so the sandbox is cleaned up
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    submission, note = find_submission(root / "submission")
+    if submission is None:
+        result = empty_result("malformed", note)
+    else:
+        result = grade_file(submission, seed=os.environ.get("BACKPROP_KIT_SEED"), limits=Limits.from_env())
+        if note:
+            result["output"] = note + "\n" + result["output"]
+            result["extra_data"]["message"] = f"{note} {result['extra_data']['message']}"
+    (root / "results").mkdir(parents=True, exist_ok=True)
+    write_results(result, root / "results" / "results.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""The process that runs student code, and the wire format it speaks.
+
+The grader copies this file alone into the sandbox and starts it as
+`python -I _bpk_worker.py SANDBOX REQ_FD RESP_FD`. The worker executes the
+notebook's cells one by one, then calls student functions with the inputs the
+grader sends. Only plain data crosses back: numbers, strings, numeric arrays,
+and lists, tuples and dicts of them. Anything else (a student's cache object,
+say) stays in the worker and crosses as an opaque handle the grader can pass
+back in a later call. Nothing is ever pickled.
+
+Frame: 8-byte little-endian body length, then the body: 4-byte header length,
+a JSON header, and the raw bytes of every array, in order.
+
+This file imports nothing from the kit: it must run alone in the sandbox.
+"""
+
+import json
+import os
+import struct
+import sys
+
+_LEN = struct.Struct("<Q")
+_HLEN = struct.Struct("<I")
+_NUMERIC_KINDS = "biufc"
+
+
+class Handle:
+    """An object that stayed in the worker; only its id and type name cross."""
+
+    __slots__ = ("id", "type_name")
+
+    def __init__(self, id, type_name=""):
+        self.id = int(id)
+        self.type_name = str(type_name)
+
+    def __repr__(self):
+        return f"<{self.type_name} object kept in the student's process>"
+
+
+class ProtocolError(Exception):
+    """A frame that breaks the wire format or its limits."""
+
+
+# -- encoding ---------------------------------------------------------------
+
+
+def encode(obj, store=None):
+    """Return (tree, arrays): a JSON-able tree and the arrays it points to.
+
+    `store(obj) -> id` keeps unencodable objects behind a handle; without it
+    they cross as a description of their type only.
+    """
+    np = sys.modules.get("numpy")
+    arrays = []
+
+    def enc(x, depth):
+        if depth > 64:
+            raise ProtocolError("value nested too deeply")
+        if x is None or isinstance(x, (bool, str)):
+            return x
+        if type(x) is int:
+            return x if abs(x) < 2**63 else {"__big__": str(x)}
+        if type(x) is float:
+            return {"__f__": repr(x)} if x != x or x in (float("inf"), float("-inf")) else x
+        if np is not None and isinstance(x, np.ndarray) and x.dtype.kind in _NUMERIC_KINDS:
+            arrays.append(np.array(x, dtype=x.dtype.newbyteorder("="), order="C", subok=False))
+            return {"__a__": len(arrays) - 1}
+        if np is not None and isinstance(x, np.generic) and x.dtype.kind in _NUMERIC_KINDS:
+            arrays.append(np.array(x, dtype=x.dtype.newbyteorder("=")).reshape(()))
+            return {"__s__": len(arrays) - 1}
+        if isinstance(x, Handle):
+            return {"__h__": x.id, "t": x.type_name}
+        if type(x) is list:
+            return [enc(v, depth + 1) for v in x]
+        if type(x) is tuple:
+            return {"__t__": [enc(v, depth + 1) for v in x]}
+        if type(x) is dict and all(type(k) is str for k in x):
+            return {"__d__": {k: enc(v, depth + 1) for k, v in x.items()}}
+        type_name = type(x).__name__
+        if store is None:
+            return {"__o__": type_name}
+        return {"__h__": store(x), "t": type_name}
+
+    return enc(obj, 0), arrays
+
+
+def decode(tree, arrays, resolve=None):
+    """Inverse of encode. `resolve(id)` turns a handle back into its object."""
+    np = sys.modules.get("numpy")
+
+    def dec(x):
+        if isinstance(x, list):
+            return [dec(v) for v in x]
+        if not isinstance(x, dict):
+            return x
+        if "__a__" in x:
+            return arrays[x["__a__"]]
+        if "__s__" in x:
+            return arrays[x["__s__"]].reshape(())[()]
+        if "__f__" in x:
+            return float(x["__f__"])
+        if "__big__" in x:
+            return int(x["__big__"])
+        if "__t__" in x:
+            return tuple(dec(v) for v in x["__t__"])
+        if "__d__" in x:
+            return {k: dec(v) for k, v in x["__d__"].items()}
+        if "__h__" in x:
+            return resolve(x["__h__"]) if resolve else Handle(x["__h__"], x.get("t", ""))
+        if "__o__" in x:
+            return Handle(-1, x["__o__"])
+        raise ProtocolError(f"unknown tag in {sorted(x)[:3]}")
+
+    if np is None and arrays:
+        raise ProtocolError("arrays received but numpy is not loaded")
+    return dec(tree)
+
+
+def pack(header, arrays=()):
+    metas = [[a.dtype.str, list(a.shape)] for a in arrays]
+    head = json.dumps({"h": header, "m": metas}, allow_nan=False).encode()
+    body = [_HLEN.pack(len(head)), head] + [a.tobytes() for a in arrays]
+    size = sum(len(b) for b in body)
+    return _LEN.pack(size) + b"".join(body)
+
+
+def unpack(body, max_arrays_bytes=None):
+    """Split a frame body into (header, arrays), validating every array."""
+    import numpy as np
+
+    if len(body) < _HLEN.size:
+        raise ProtocolError("frame too short")
+    (hlen,) = _HLEN.unpack_from(body)
+    try:
+        meta = json.loads(body[_HLEN.size : _HLEN.size + hlen])
+        header, metas = meta["h"], meta["m"]
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise ProtocolError(f"unreadable header: {exc}") from None
+    arrays, offset = [], _HLEN.size + hlen
+    for dtype_str, shape in metas:
+        dtype = np.dtype(dtype_str)
+        if dtype.kind not in _NUMERIC_KINDS or dtype.hasobject:
+            raise ProtocolError(f"array of dtype {dtype_str} refused")
+        if not all(isinstance(n, int) and n >= 0 for n in shape):
+            raise ProtocolError("bad array shape")
+        nbytes = dtype.itemsize
+        for n in shape:
+            nbytes *= n
+        if offset + nbytes > len(body):
+            raise ProtocolError("array runs past the frame")
+        arr = np.frombuffer(body, dtype=dtype, count=nbytes // dtype.itemsize if dtype.itemsize else 0, offset=offset)
+        arrays.append(arr.reshape(shape).copy())
+        offset += nbytes
+    return header, arrays
+
+
+def read_frame(fd, max_bytes):
+    size = _LEN.unpack(_read_exact(fd, _LEN.size))[0]
+    if size > max_bytes:
+        raise ProtocolError(f"reply of {size} bytes is over the limit of {max_bytes}")
+    return _read_exact(fd, size)
+
+
+def _read_exact(fd, n):
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+# -- the worker loop ---------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, sandbox, req_fd, resp_fd):
+        self.req_fd, self.resp_fd = req_fd, resp_fd
+        self.objects = {}
+        self.shell = None
+        self.namespace = {"__name__": "__main__"}
+        sys.path.insert(0, sandbox)
+
+    # handles for objects that cannot cross
+    def store(self, obj):
+        key = len(self.objects) + 1
+        self.objects[key] = obj
+        return key
+
+    def resolve(self, key):
+        try:
+            return self.objects[key]
+        except KeyError:
+            raise ProtocolError(f"no object behind handle {key}") from None
+
+    def reply(self, header, value=None):
+        tree, arrays = encode(value, self.store)
+        write_all(self.resp_fd, pack(dict(header, value=tree), arrays))
+
+    def run(self):
+        import numpy  # noqa: F401  (decode needs it loaded)
+
+        self.reply({"ok": True, "pid": os.getpid()})
+        while True:
+            try:
+                body = read_frame(self.req_fd, 1 << 40)
+            except EOFError:
+                return
+            header, arrays = unpack(body)
+            try:
+                self.handle(header, arrays)
+            except KeyboardInterrupt:
+                self.reply({"ok": False, "error": _error_info(KeyboardInterrupt("interrupted"))})
+
+    def handle(self, request, arrays):
+        op = request["op"]
+        if op == "exec":
+            self.reply(self.exec_cell(request["code"]))
+        elif op == "call":
+            self.call(request, arrays)
+        elif op == "names":
+            names = sorted(k for k, v in self.namespace.items() if callable(v) and not k.startswith("_"))
+            self.reply({"ok": True}, names)
+        else:
+            self.reply({"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}"}})
+
+    def exec_cell(self, code):
+        if self.shell is None:
+            from IPython.core.interactiveshell import InteractiveShell
+            from traitlets.config import Config
+
+            settings = Config()
+            settings.HistoryManager.enabled = False
+            settings.InteractiveShell.colors = "nocolor"
+            self.shell = InteractiveShell.instance(config=settings, user_ns=self.namespace)
+        try:
+            result = self.shell.run_cell(code, store_history=False)
+        except BaseException as exc:  # noqa: BLE001 - report anything, keep serving
+            return {"ok": False, "error": _error_info(exc)}
+        finally:
+            _flush()
+        exc = result.error_before_exec or result.error_in_exec
+        return {"ok": exc is None, "error": _error_info(exc) if exc is not None else None}
+
+    def call(self, request, arrays):
+        args = decode(request["args"], arrays, self.resolve)
+        fn = self.namespace.get(request["fn"])
+        if not callable(fn):
+            self.reply({"ok": False, "error": {"type": "NameError", "message": f"{request['fn']} is not defined", "missing": True}})
+            return
+        values = []
+        try:
+            pick = request.get("pick")
+            for call_args in args if request.get("many") else [args]:
+                value = fn(*call_args)
+                values.append(value if pick is None else value[pick])
+        except BaseException as exc:  # noqa: BLE001 - the student's error is a result
+            _flush()
+            self.reply({"ok": False, "error": _error_info(exc)})
+            return
+        _flush()
+        value = values if request.get("many") else values[0]
+        # the arguments as they are after the call, so the grader can see mutation
+        self.reply({"ok": True}, (value, args if request.get("return_args") else None))
+
+
+def _flush():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a student may have replaced the stream
+            pass
+
+
+def _error_info(exc):
+    import traceback
+
+    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    text = "".join(lines)
+    return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": text[-4000:]}
+
+
+def apply_limits(limits):
+    """Resource limits, set before any student code runs (soft = hard: no raising them)."""
+    import resource
+    import signal
+
+    def cap(which, value):
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+    cap(resource.RLIMIT_AS, limits["memory_mb"] << 20)
+    cap(resource.RLIMIT_FSIZE, limits["file_size_mb"] << 20)
+    cap(resource.RLIMIT_CPU, limits["cpu_s"])
+    cap(resource.RLIMIT_CORE, 0)
+    if limits.get("limit_processes"):
+        # counts every process and thread of the user: only meaningful for a dedicated user
+        cap(resource.RLIMIT_NPROC, limits["max_processes"])
+    # an oversized write fails with an OSError instead of killing the process
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    _die_with_parent(signal.SIGKILL)
+
+
+def _die_with_parent(sig):
+    """Linux: let the kernel kill this process when the grader that started it dies."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the grader died before prctl took effect
+        os._exit(1)
+
+
+def main(argv):
+    sandbox, req_fd, resp_fd = argv[1], int(argv[2]), int(argv[3])
+    apply_limits(json.loads(argv[4]))
+    os.chdir(sandbox)
+    Worker(sandbox, req_fd, resp_fd).run()
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,328 @@
+"""The machinery every check runs on, in the notebook and in the autograder alike.
+
+A check is a `Case`: a function `run(caller, rng)` that calls student functions
+through `caller` and raises `CheckFailure` with a message a student can act on.
+The caller is either `LocalCaller` (grader.check in the notebook: the student's
+functions are right there) or the autograder's remote caller (the functions
+live in a sandboxed process). Check code cannot tell the two apart.
+
+Numbers follow the course notation: W^(l) is (n_l, n_{l-1}), examples are
+columns. Errors are norm-wise relative errors in float64 (see config).
+"""
+
+import copy
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from backprop_lab import config
+
+# The student contract: each function's parameter names, used to name inputs in messages.
+SIGNATURES = {
+    "sigmoid_forward": ("Z",),
+    "sigmoid_backward": ("dA", "Z"),
+    "tanh_forward": ("Z",),
+    "tanh_backward": ("dA", "Z"),
+    "relu_forward": ("Z",),
+    "relu_backward": ("dA", "Z"),
+    "dense_forward": ("A_prev", "W", "b"),
+    "dense_backward": ("dZ", "A_prev", "W"),
+    "mse_loss": ("A_out", "Y"),
+    "softmax_cross_entropy": ("Z_out", "Y"),
+    "forward": ("X", "params", "activations"),
+    "backward": ("dA_out", "caches", "params", "activations"),
+    "sgd_update": ("params", "grads", "learning_rate"),
+    "train": ("X", "Y", "params", "activations", "loss", "learning_rate", "epochs", "batch_size", "seed"),
+}
+
+
+class CheckFailure(Exception):
+    """A check found something wrong; the message is shown to the student."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One check: `run(caller, rng)` raises CheckFailure when the student's code is wrong."""
+
+    title: str
+    run: Callable
+    weight: float = 1.0
+
+
+@dataclass
+class Outcome:
+    title: str
+    passed: bool
+    message: str
+    weight: float
+
+
+def run_cases(cases, caller, rng):
+    """Run every case; a failing or crashing case never stops the others."""
+    outcomes = []
+    for case in cases:
+        try:
+            case.run(caller, rng)
+        except CheckFailure as exc:
+            outcomes.append(Outcome(case.title, False, str(exc), case.weight))
+        except Exception as exc:  # noqa: BLE001 - a check must never crash the grading
+            message = f"the check could not finish: {type(exc).__name__}: {exc}"
+            outcomes.append(Outcome(case.title, False, message, case.weight))
+        else:
+            outcomes.append(Outcome(case.title, True, "", case.weight))
+    return outcomes
+
+
+# -- callers -------------------------------------------------------------------------
+
+
+class LocalCaller:
+    """Calls the student's functions in this process (grader.check in the notebook)."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def _function(self, name):
+        fn = self.env.get(name)
+        if not callable(fn):
+            raise CheckFailure(f"{name} is not defined: run the cell that defines it first.")
+        return fn
+
+    def call(self, name, *args):
+        """Call `name(*args)`; fail if it raises or modifies any of its inputs."""
+        fn = self._function(name)
+        before = copy.deepcopy(args)
+        try:
+            value = fn(*args)
+        except NotImplementedError as exc:
+            raise CheckFailure(f"{name} is not implemented yet ({exc}).") from None
+        except Exception as exc:  # noqa: BLE001 - the student's error becomes the message
+            raise CheckFailure(f"{name} raised {type(exc).__name__}: {exc}") from None
+        expect_unchanged(name, before, args)
+        return value
+
+    def call_many(self, name, arglists, pick=None):
+        """Call `name` once per argument tuple, without mutation checks (finite differences)."""
+        fn = self._function(name)
+        try:
+            values = [fn(*args) for args in arglists]
+            return values if pick is None else [v[pick] for v in values]
+        except Exception as exc:  # noqa: BLE001
+            raise CheckFailure(f"{name} raised {type(exc).__name__}: {exc}") from None
+
+
+def expect_unchanged(name, before, after):
+    """Fail if the call modified any of its input arrays (the contract forbids it)."""
+    params = SIGNATURES.get(name, ())
+    for i, (b, a) in enumerate(zip(before, after)):
+        where = _first_difference(b, a)
+        if where is not None:
+            arg = params[i] if i < len(params) else f"argument {i + 1}"
+            raise CheckFailure(
+                f"{name} modified its input {arg}{where} in place. Functions must leave their "
+                "inputs unchanged: compute into a new array (e.g. use `x = x * 2`, not `x *= 2`)."
+            )
+
+
+def _first_difference(before, after, path=""):
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or before.shape != after.shape:
+            return path or ""
+        return None if np.array_equal(before, after, equal_nan=True) else (path or "")
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in before:
+            if key not in after:
+                return f"{path}[{key!r}]"
+            found = _first_difference(before[key], after[key], f"{path}[{key!r}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)):
+        if len(before) != len(after):
+            return path or ""
+        for i, (b, a) in enumerate(zip(before, after)):
+            found = _first_difference(b, a, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+# -- comparing arrays ----------------------------------------------------------------
+
+
+def rel_error(actual, expected):
+    """Norm-wise relative error ||a - e|| / max(||a|| + ||e||, floor), in float64."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    return float(np.linalg.norm(a - e) / max(np.linalg.norm(a) + np.linalg.norm(e), config.REL_ERROR_FLOOR))
+
+
+def describe_inputs(inputs):
+    """'dZ (3, 5), A_prev (4, 5)' for a dict of named inputs."""
+    parts = []
+    for name, value in (inputs or {}).items():
+        if isinstance(value, np.ndarray):
+            parts.append(f"{name} {value.shape}")
+        elif isinstance(value, dict):
+            parts.append(f"{name} {{{', '.join(f'{k} {np.shape(v)}' for k, v in value.items())}}}")
+        else:
+            parts.append(f"{name}={value!r}")
+    return ", ".join(parts)
+
+
+def expect_array(where, actual, expected, tol, inputs=None, oracle="the reference", finite=True):
+    """Fail unless `actual` is a float64 array of `expected`'s shape within `tol` of it.
+
+    `where` names the function and the quantity, e.g. 'dense_backward → db'.
+    """
+    context = f"\n  inputs: {describe_inputs(inputs)}" if inputs else ""
+    if not isinstance(actual, np.ndarray):
+        raise CheckFailure(
+            f"{where}: expected a numpy array of shape {expected.shape}, got {_kind(actual)}.{context}"
+        )
+    if actual.shape != expected.shape:
+        raise CheckFailure(f"{where}: expected shape {expected.shape}, got shape {actual.shape}.{context}")
+    if actual.dtype != np.float64:
+        raise CheckFailure(f"{where}: expected dtype float64, got {actual.dtype}.{context}")
+    if finite and not np.all(np.isfinite(actual)):
+        bad = np.argwhere(~np.isfinite(actual))[0]
+        raise CheckFailure(
+            f"{where}: contains {actual[tuple(bad)]} at {list(bad)}, where {oracle} gives "
+            f"{expected[tuple(bad)]:.6g}.{context}"
+        )
+    err = rel_error(actual, expected)
+    if err > tol:
+        raise CheckFailure(
+            f"{where}: differs from {oracle}: relative error {err:.2e} (tolerance {tol:.0e}).{context}\n"
+            + error_table(actual, expected)
+        )
+
+
+def error_table(actual, expected, rows=4):
+    """Largest errors and a small aligned slice of expected against actual."""
+    diff = np.abs(actual - expected)
+    worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
+    rel = diff / np.maximum(np.abs(expected), config.REL_ERROR_FLOOR)
+    lines = [
+        f"  largest absolute error {diff.max():.3g} at {list(worst)}; "
+        f"largest relative error {rel.max():.3g}",
+        f"  {'index':<10}{'expected':>14}{'yours':>14}",
+    ]
+    flat_e, flat_a = expected.reshape(-1), actual.reshape(-1)
+    shown = sorted(set(range(min(rows, flat_e.size))) | {int(np.ravel_multi_index(worst, diff.shape))} if diff.size else set())
+    for k in shown:
+        idx = list(np.unravel_index(k, expected.shape))
+        lines.append(f"  {str(idx):<10}{flat_e[k]:>14.6g}{flat_a[k]:>14.6g}")
+    return "\n".join(lines)
+
+
+def expect_float(where, actual, expected, tol, inputs=None, oracle="the reference"):
+    """Fail unless `actual` is a Python float (np.float64 counts) within `tol` relatively."""
+    context = f"\n  inputs: {describe_inputs(inputs)}" if inputs else ""
+    if isinstance(actual, (bool, np.bool_)) or not isinstance(actual, (float, np.floating)):
+        raise CheckFailure(f"{where}: expected a Python float, got {_kind(actual)}. Use float(...).{context}")
+    if not np.isfinite(actual):
+        raise CheckFailure(f"{where}: got {actual}, expected {expected:.6g}.{context}")
+    err = abs(float(actual) - expected) / max(abs(float(actual)) + abs(expected), config.REL_ERROR_FLOOR)
+    if err > tol:
+        raise CheckFailure(
+            f"{where}: got {float(actual):.8g}, {oracle} gives {expected:.8g} "
+            f"(relative error {err:.2e}, tolerance {tol:.0e}).{context}"
+        )
+
+
+def expect_tuple(where, value, length):
+    if not isinstance(value, tuple) or len(value) != length:
+        raise CheckFailure(f"{where}: expected a tuple of {length} values, got {_kind(value)}.")
+    return value
+
+
+def _kind(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)}"
+    if value is None:
+        return "None (did you forget to return?)"
+    return f"a {type(value).__name__}"
+
+
+# -- finite differences --------------------------------------------------------------
+
+
+def perturbations(x, h):
+    """For each entry i of x: x + h e_i and x - h e_i, in that order."""
+    out = []
+    for i in range(x.size):
+        for sign in (1.0, -1.0):
+            xp = x.copy()
+            xp.flat[i] += sign * h
+            out.append(xp)
+    return out
+
+
+def centred_gradient(values, shape, h):
+    """Gradient from the scalar values at perturbations(x, h), in x's shape."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1, 2)
+    return ((v[:, 0] - v[:, 1]) / (2.0 * h)).reshape(shape)
+
+
+def fd_gradient_of_projection(caller, name, args, position, G, h=None, pick=None):
+    """Centred-difference gradient of sum(G * name(*args)) with respect to args[position].
+
+    The student's own forward (`name`) is evaluated at every perturbation in one batch.
+    """
+    h = config.FD_STEP if h is None else h
+    x = args[position]
+    arglists = [args[:position] + (xp,) + args[position + 1 :] for xp in perturbations(x, h)]
+    outputs = caller.call_many(name, arglists, pick=pick)
+    values = []
+    for out in outputs:
+        if not isinstance(out, np.ndarray) or out.shape != G.shape:
+            raise CheckFailure(f"{name} returned {_kind(out)} where shape {G.shape} was expected.")
+        values.append(float(np.sum(G * out)))
+    return centred_gradient(values, x.shape, h)
+
+
+def fd_gradient_of_scalar(caller, name, args, position, pick=0, h=None):
+    """Centred-difference gradient of the scalar name(*args)[pick] with respect to args[position]."""
+    h = config.FD_STEP if h is None else h
+    x = args[position]
+    arglists = [args[:position] + (xp,) + args[position + 1 :] for xp in perturbations(x, h)]
+    values = caller.call_many(name, arglists, pick=pick)
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (float, int, np.floating, np.integer)):
+            raise CheckFailure(f"{name}: the loss should be a float, got {_kind(v)}.")
+    return centred_gradient(values, x.shape, h)
+
+
+# -- running public checks in the notebook ------------------------------------------------
+
+
+def report(question, outcomes):
+    """Text of a question's outcomes: what passed, and each failure's message."""
+    passed = sum(o.passed for o in outcomes)
+    lines = [f"{question}: {passed} of {len(outcomes)} checks passed"]
+    for o in outcomes:
+        mark = "ok  " if o.passed else "FAIL"
+        lines.append(f"  [{mark}] {o.title}")
+        if not o.passed:
+            lines.extend("         " + line for line in o.message.splitlines())
+    return "\n".join(lines)
+
+
+def check(question, env=None):
+    """Run the public checks of `question` against the notebook's functions.
+
+    Raises AssertionError with the full report when a check fails, which is what
+    otter's exception-based tests expect; prints nothing and returns when all pass.
+    """
+    from backprop_lab.public_checks import PUBLIC
+
+    if env is None:
+        env = inspect.currentframe().f_back.f_globals
+    outcomes = run_cases(PUBLIC[question], LocalCaller(env), np.random.default_rng(0))
+    if not all(o.passed for o in outcomes):
+        raise AssertionError("\n" + report(question, outcomes))

@@ -1,0 +1,85 @@
+"""Every knob of the assignment, in one place.
+
+Points, tolerances, thresholds, training settings and grading limits all live
+here. The build copies this file into the student handout (the public checks
+read the tolerances) and into the autograder, so a change here followed by
+`make build` changes every artefact at once.
+"""
+
+# --------------------------------------------------------------------------
+# Points per question: (public, hidden). Public points come from the small
+# fixed cases students run with grader.check(...); hidden points from fresh
+# random cases checked against the reference and finite differences.
+# Within each part, a question's points are shared among its checks by weight.
+# --------------------------------------------------------------------------
+POINTS = {
+    "sigmoid": (1, 4),
+    "tanh": (1, 4),
+    "relu": (1, 4),
+    "dense": (2, 8),
+    "losses": (2, 8),
+    "network": (4, 16),
+    "sgd": (1, 4),
+    "train": (4, 16),
+}
+QUESTIONS = tuple(POINTS)
+
+# Gradescope visibility of the hidden part of each question:
+# "visible", "hidden", "after_due_date" or "after_published".
+HIDDEN_VISIBILITY = "after_published"
+
+# --------------------------------------------------------------------------
+# Numerical tolerances. Errors are norm-wise relative errors,
+#   ||actual - expected|| / max(||actual|| + ||expected||, REL_ERROR_FLOOR),
+# computed in float64.
+# --------------------------------------------------------------------------
+REL_ERROR_FLOOR = 1e-12
+TOL_REFERENCE = 1e-7  # student output against the hidden reference
+TOL_FINITE_DIFF = 1e-6  # student backward against centred differences of the student's forward
+FD_STEP = 1e-6  # step h of the centred difference (f(x+h) - f(x-h)) / 2h
+RELU_KINK_MARGIN = 1e-3  # finite-difference points keep |z| at least this far from ReLU's kink
+TOL_TRAJECTORY = 1e-8  # train: losses and parameters along a trajectory, against the reference
+TOL_WORKED_EXAMPLE = 5e-7  # absolute: the chapter prints six decimals
+EXTREME_Z = 1000.0  # activations and softmax must stay finite for |z| up to this
+
+# --------------------------------------------------------------------------
+# Training checks
+# --------------------------------------------------------------------------
+WORKED_EXAMPLE_LEARNING_RATE = 0.5
+WORKED_EXAMPLE_LOSS_AFTER_ONE_STEP = 0.297599  # printed in the chapter
+
+XOR = {
+    "hidden_units": 8,
+    "learning_rate": 2.0,
+    "epochs": 2000,
+    "seeds": {"sigmoid": 0, "tanh": 0, "relu": 0},
+}
+
+DIGITS = {
+    "hidden_units": 32,
+    "learning_rate": 0.5,
+    "epochs": 30,
+    "batch_size": 32,
+    "init_seed": 0,
+    "shuffle_seed": 0,
+    "split_seed": 0,
+    "test_fraction": 0.25,
+    "min_test_accuracy": 0.95,
+    "activations": ("sigmoid", "tanh", "relu"),
+}
+
+# --------------------------------------------------------------------------
+# Grading limits (per submission)
+# --------------------------------------------------------------------------
+CELL_TIMEOUT_S = 60.0  # a notebook cell running longer is interrupted; execution goes on
+CALL_TIMEOUT_S = 60.0  # one call of a student function during the checks
+SUBMISSION_BUDGET_S = 600.0  # everything for one submission, execution and checks
+CHECKS_RESERVE_S = 180.0  # notebook execution stops early so that the checks keep at least this much
+INTERRUPT_GRACE_S = 3.0  # after an interrupt, how long to wait before killing the worker
+MAX_RESTARTS = 3  # a dead or stuck worker is restarted at most this often
+MEMORY_LIMIT_MB = 4096  # address-space limit of the process running student code
+FILE_SIZE_LIMIT_MB = 64  # largest file student code may write
+MAX_PROCESSES = 64  # processes the unprivileged student user may run (where one is used)
+OUTPUT_CAP_PER_CELL = 20_000  # characters of a cell's output kept for the report
+OUTPUT_CAP_TOTAL = 200_000  # characters of output kept per submission
+MAX_MESSAGE_MB = 256  # largest reply accepted from the process running student code
