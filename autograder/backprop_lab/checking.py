@@ -187,10 +187,10 @@ def expect_array(where, actual, expected, tol, inputs=None, oracle="the referenc
     if actual.dtype != np.float64:
         raise CheckFailure(f"{where}: expected dtype float64, got {actual.dtype}.{context}")
     if finite and not np.all(np.isfinite(actual)):
-        bad = np.argwhere(~np.isfinite(actual))[0]
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
         raise CheckFailure(
-            f"{where}: contains {actual[tuple(bad)]} at {list(bad)}, where {oracle} gives "
-            f"{expected[tuple(bad)]:.6g}.{context}"
+            f"{where}: contains {actual[bad]} at {list(bad)}, where {oracle} gives "
+            f"{expected[bad]:.6g}.{context}"
         )
     err = rel_error(actual, expected)
     if err > tol:
@@ -203,7 +203,7 @@ def expect_array(where, actual, expected, tol, inputs=None, oracle="the referenc
 def error_table(actual, expected, rows=4):
     """Largest errors and a small aligned slice of expected against actual."""
     diff = np.abs(actual - expected)
-    worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else ()
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape)) if diff.size else ()
     rel = diff / np.maximum(np.abs(expected), config.REL_ERROR_FLOOR)
     lines = [
         f"  largest absolute error {diff.max():.3g} at {list(worst)}; "
@@ -213,7 +213,7 @@ def error_table(actual, expected, rows=4):
     flat_e, flat_a = expected.reshape(-1), actual.reshape(-1)
     shown = sorted(set(range(min(rows, flat_e.size))) | {int(np.ravel_multi_index(worst, diff.shape))} if diff.size else set())
     for k in shown:
-        idx = list(np.unravel_index(k, expected.shape))
+        idx = [int(i) for i in np.unravel_index(k, expected.shape)]
         lines.append(f"  {str(idx):<10}{flat_e[k]:>14.6g}{flat_a[k]:>14.6g}")
     return "\n".join(lines)
 

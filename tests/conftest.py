@@ -1,0 +1,70 @@
+"""Shared fixtures: the reference module, one kit build per test session, and grading helpers."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+
+
+@pytest.fixture(scope="session")
+def reference():
+    from backprop_kit.hidden_checks import reference as load
+
+    return load()
+
+
+@pytest.fixture(scope="session")
+def kit(tmp_path_factory):
+    """dist/ and student_template/ built once, into a temporary folder, with the self-grading step."""
+    from backprop_kit.build import build
+
+    root = tmp_path_factory.mktemp("kit")
+    rows = build(dist=root / "dist", template_dir=root / "template", grade=True)
+    return {"dist": root / "dist", "template": root / "template" / "backprop.ipynb", "rows": rows}
+
+
+def notebook_from_cells(path, cells, kernel="python3", minor=5):
+    """Write a notebook whose code cells are `cells` (strings)."""
+    nb = nbformat.v4.new_notebook()
+    nb.nbformat_minor = minor
+    nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    if minor < 5:
+        for cell in nb.cells:
+            cell.pop("id", None)
+    Path(path).write_text(nbformat.writes(nb, version=4) if minor >= 5 else json.dumps(nb))
+    return Path(path)
+
+
+def solution_cells():
+    """The cells of a correct submission: the reference's source, as a student would paste it."""
+    return [
+        "import otter\ngrader = otter.Notebook('backprop.ipynb')",
+        (REPO / "solutions" / "reference.py").read_text(),
+        "grader.check('sigmoid')",
+    ]
+
+
+def grade_cli(paths, out, autograder, *extra, env=None):
+    """Run `backprop-kit grade` as an instructor would; returns (process, gradebook rows by name)."""
+    import csv
+
+    cmd = [sys.executable, "-m", "backprop_kit.cli", "grade", *map(str, paths), "--out", str(out), "--autograder", str(autograder), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, **(env or {})), timeout=1800)
+    rows = {}
+    book = Path(out) / "gradebook.csv"
+    if book.exists():
+        with open(book) as handle:
+            rows = {Path(r["file"]).name: r for r in csv.DictReader(handle)}
+    return proc, rows
+
+
+def results(out, name):
+    return json.loads((Path(out) / name / "results.json").read_text())
