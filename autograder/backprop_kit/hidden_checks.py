@@ -25,6 +25,7 @@ from backprop_lab.checking import (
     fd_gradient_of_scalar,
     perturbations,
     centred_gradient,
+    rel_error,
 )
 from backprop_lab.helpers import accuracy, init_params, load_digits_split, load_xor
 from backprop_lab.public_checks import worked_example_case, worked_example_step_case
@@ -32,7 +33,38 @@ from backprop_lab.public_checks import worked_example_case, worked_example_step_
 REFERENCE_PATH = Path(__file__).resolve().parents[2] / "solutions" / "reference.py"
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 REF = "the reference"
+REF_FORWARD = "the reference (a forward bug: your forward disagrees with the reference)"
 FD = "finite differences of your {} (your backward disagrees with your own forward)"
+
+
+def expect_gradient(where, got, want, inputs, fd, mask=None):
+    """A backward's output against the reference; on failure, also say which oracle disagreed.
+
+    `fd()` gives centred differences of the student's own forward; `mask` keeps the entries
+    where finite differences are valid (off ReLU's kink).
+    """
+    try:
+        expect_array(where, got, want, config.TOL_REFERENCE, inputs, REF)
+    except CheckFailure as exc:
+        raise CheckFailure(f"{exc}\n  {which_oracle(got, want, fd, mask)}") from None
+
+
+def which_oracle(got, want, fd, mask=None):
+    try:
+        numeric = fd()
+    except CheckFailure as exc:
+        return f"Oracles: finite differences of your forward could not be taken ({exc})."
+    keep = np.ones(want.shape, dtype=bool) if mask is None else mask
+    forward_right = rel_error(numeric[keep], want[keep]) <= config.TOL_FINITE_DIFF
+    consistent = isinstance(got, np.ndarray) and got.shape == want.shape and rel_error(got[keep], numeric[keep]) <= config.TOL_FINITE_DIFF
+    if forward_right:
+        return ("Oracles: finite differences of your own forward agree with the reference, your backward does not: "
+                "your backward disagrees with your own forward (a gradient bug).")
+    if consistent:
+        return ("Oracles: your backward agrees with finite differences of your own forward, but your forward "
+                "disagrees with the reference (a forward bug): fix the forward.")
+    return ("Oracles: your forward disagrees with the reference, and your backward disagrees with your own forward: "
+            "fix the forward first, then the backward.")
 
 
 @lru_cache(maxsize=1)
@@ -74,13 +106,16 @@ def activation_cases(kind):
     def forward_vs_reference(c, rng):
         for rows, _, cols in shapes(rng):
             Z = sample(rng, rows, cols, zeros=True)
-            expect_array(f"{fwd} → A", c.call(fwd, Z), getattr(reference(), fwd)(Z), config.TOL_REFERENCE, {"Z": Z}, REF)
+            expect_array(f"{fwd} → A", c.call(fwd, Z), getattr(reference(), fwd)(Z), config.TOL_REFERENCE, {"Z": Z}, REF_FORWARD)
 
     def backward_vs_reference(c, rng):
         for rows, _, cols in shapes(rng):
             Z, dA = sample(rng, rows, cols, zeros=True), rng.normal(size=(rows, cols))
             want = getattr(reference(), bwd)(dA, Z)
-            expect_array(f"{bwd} → dZ", c.call(bwd, dA, Z), want, config.TOL_REFERENCE, {"dA": dA, "Z": Z}, REF)
+            expect_gradient(
+                f"{bwd} → dZ", c.call(bwd, dA, Z), want, {"dA": dA, "Z": Z},
+                lambda: fd_gradient_of_projection(c, fwd, (Z,), 0, dA), mask=Z != 0,
+            )
 
     def backward_vs_fd(c, rng):
         for rows, _, cols in shapes(rng)[:2]:
@@ -123,16 +158,19 @@ def _dense_forward(c, rng):
     for shape in shapes(rng):
         _, A_prev, W, b = _dense_inputs(rng, *shape)
         want = reference().dense_forward(A_prev, W, b)
-        expect_array("dense_forward → Z", c.call("dense_forward", A_prev, W, b), want, config.TOL_REFERENCE, {"A_prev": A_prev, "W": W, "b": b}, REF)
+        expect_array("dense_forward → Z", c.call("dense_forward", A_prev, W, b), want, config.TOL_REFERENCE, {"A_prev": A_prev, "W": W, "b": b}, REF_FORWARD)
 
 
 def _dense_backward_quantity(index, name):
     def run(c, rng):
         for shape in shapes(rng):
-            dZ, A_prev, W, _ = _dense_inputs(rng, *shape)
+            dZ, A_prev, W, b = _dense_inputs(rng, *shape)
             got = expect_tuple("dense_backward", c.call("dense_backward", dZ, A_prev, W), 3)[index]
             want = reference().dense_backward(dZ, A_prev, W)[index]
-            expect_array(f"dense_backward → {name}", got, want, config.TOL_REFERENCE, {"dZ": dZ, "A_prev": A_prev, "W": W}, REF)
+            expect_gradient(
+                f"dense_backward → {name}", got, want, {"dZ": dZ, "A_prev": A_prev, "W": W},
+                lambda: fd_gradient_of_projection(c, "dense_forward", (A_prev, W, b), index, dZ),
+            )
 
     return Case(f"dense_backward → {name} matches the reference on random shapes", run)
 
@@ -200,9 +238,16 @@ def loss_cases(name, grad_name, first_arg):
 # ---------------------------------------------------------------- network
 
 
-def random_net(rng, deep):
-    """Random layer sizes, activations (all three in a deep net) and parameters."""
-    if deep:
+def random_net(rng, deep, equal_widths=False):
+    """Random layer sizes, activations (all three in a deep net) and parameters.
+
+    With equal_widths every layer has the same width, so a backward that mixes up layers
+    still returns arrays of the right shapes, and the mistake can be recognised.
+    """
+    if deep and equal_widths:
+        sizes = [int(rng.integers(2, 5))] * 5
+        acts = [str(a) for a in rng.permutation(ACTIVATIONS)] + ["identity"]
+    elif deep:
         sizes = [int(rng.integers(2, 5))] + [int(rng.integers(2, 6)) for _ in range(3)] + [int(rng.integers(1, 4))]
         acts = [str(a) for a in rng.permutation(ACTIVATIONS)] + [str(rng.choice(["sigmoid", "identity"]))]
     else:
@@ -215,10 +260,10 @@ def random_net(rng, deep):
     return sizes, acts, params
 
 
-def kink_free_net(rng):
+def kink_free_net(rng, equal_widths=False):
     """A deep random net and data on which no ReLU pre-activation is near 0."""
     for _ in range(200):
-        sizes, acts, params = random_net(rng, True)
+        sizes, acts, params = random_net(rng, True, equal_widths)
         X, Y = _net_data(rng, sizes)
         if _min_relu_preactivation(X, params, acts) > config.RELU_KINK_MARGIN:
             return X, Y, acts, params
@@ -242,7 +287,7 @@ def _forward_vs_reference(c, rng):
         X, _ = _net_data(rng, sizes)
         out = expect_tuple("forward", c.call("forward", X, params, acts), 2)
         want, _ = reference().forward(X, params, acts)
-        expect_array("forward → A_out", out[0], want, config.TOL_REFERENCE, {"X": X, "params": params, "activations": acts}, REF)
+        expect_array("forward → A_out", out[0], want, config.TOL_REFERENCE, {"X": X, "params": params, "activations": acts}, REF_FORWARD)
 
 
 def _student_grads(c, X, Y, params, acts):
@@ -255,26 +300,34 @@ def _student_grads(c, X, Y, params, acts):
 
 
 def _backward_vs_reference(c, rng):
-    for deep in (False, True):
-        sizes, acts, params = random_net(rng, deep)
-        X, Y = _net_data(rng, sizes)
+    for sizes in (None, "equal"):
+        X, Y, acts, params = kink_free_net(rng, equal_widths=sizes == "equal")
         dA, _, grads = _student_grads(c, X, Y, params, acts)
         R = reference()
         want = R.backward(dA, R.forward(X, params, acts)[1], params, acts)
         inputs = {"X": X, "params": params, "activations": acts}
         for key in params:
-            expect_array(f"backward → grads[{key!r}]", grads.get(key), want[key], config.TOL_REFERENCE, inputs, REF)
+            expect_gradient(f"backward → grads[{key!r}]", grads.get(key), want[key], inputs, lambda: _fd_param(c, X, Y, params, acts, key))
+
+
+def _fd_param(c, X, Y, params, acts, key):
+    """Centred differences of J(θ) = MSE(student's forward(X; θ), Y) with respect to params[key]."""
+    h = config.FD_STEP
+    arglists = [(X, dict(params, **{key: xp}), acts) for xp in perturbations(params[key], h)]
+    outs = c.call_many("forward", arglists, pick=0)
+    values = []
+    for o in outs:
+        if not isinstance(o, np.ndarray) or o.shape != Y.shape:
+            raise CheckFailure(f"forward returned {type(o).__name__} of shape {np.shape(o)}, expected {Y.shape}")
+        values.append(reference().mse_loss(o, Y)[0])
+    return centred_gradient(values, params[key].shape, h)
 
 
 def _backward_vs_fd(c, rng):
     X, Y, acts, params = kink_free_net(rng)
-    dA, _, grads = _student_grads(c, X, Y, params, acts)
-    h = config.FD_STEP
+    _, _, grads = _student_grads(c, X, Y, params, acts)
     for key in params:
-        arglists = [(X, dict(params, **{key: xp}), acts) for xp in perturbations(params[key], h)]
-        outs = c.call_many("forward", arglists, pick=0)
-        values = [reference().mse_loss(np.asarray(o, dtype=float), Y)[0] for o in outs]
-        numeric = centred_gradient(values, params[key].shape, h)
+        numeric = _fd_param(c, X, Y, params, acts, key)
         expect_array(f"backward → grads[{key!r}]", grads.get(key), numeric, config.TOL_FINITE_DIFF, {"X": X, "params": params, "activations": acts}, FD.format("forward"))
 
 
@@ -305,8 +358,10 @@ def _sgd(c, rng):
     sizes = [int(n) for n in rng.integers(1, 6, size=int(rng.integers(2, 5)))]
     params = init_params(sizes, seed=int(rng.integers(2**31)))
     grads = {k: rng.normal(size=v.shape) for k, v in params.items()}
-    for lr in (float(rng.uniform(0.01, 0.2)), float(rng.uniform(0.5, 2.0))):
-        new = c.call("sgd_update", params, grads, lr)
+    rates = (float(rng.uniform(0.01, 0.2)), float(rng.uniform(0.5, 2.0)))
+    # both calls first: a function that ignores learning_rate gives itself away by answering the same
+    answers = [(lr, c.call("sgd_update", params, grads, lr)) for lr in rates]
+    for lr, new in answers:
         if not isinstance(new, dict) or set(new) != set(params):
             raise CheckFailure(f"sgd_update: expected a dict with keys {sorted(params)}, got {type(new).__name__} with {sorted(new) if isinstance(new, dict) else '-'}.")
         want = reference().sgd_update(params, grads, lr)
@@ -345,6 +400,18 @@ def _trajectory(loss, batch_size):
 
     kind = "full-batch" if batch_size is None else "mini-batch"
     return Case(f"train follows the reference's {kind} trajectory exactly ({loss})", run, weight=2.0)
+
+
+def _train_uses_arguments(c, rng):
+    """Two datasets of XOR's shape: a train that reads globals returns the same thing for both."""
+    params = init_params([2, 3, 1], seed=int(rng.integers(2**31)))
+    acts = [str(rng.choice(ACTIVATIONS)), "sigmoid"]
+    datasets = [(rng.normal(size=(2, 4)), rng.uniform(0.0, 1.0, (1, 4))) for _ in range(2)]
+    answers = [expect_tuple("train", c.call("train", X, Y, params, acts, "mse", 0.5, 3, None, 0), 2) for X, Y in datasets]
+    for (X, Y), got in zip(datasets, answers):
+        _, want_history = reference().train(X, Y, params, acts, "mse", 0.5, 3, None, 0)
+        history = np.asarray(got[1], dtype=float) if got[1] is not None else np.array([])
+        expect_array("train → history", history, np.asarray(want_history), config.TOL_TRAJECTORY, {"X": X, "Y": Y, "activations": acts}, "the reference's trajectory")
 
 
 def _xor(activation):
@@ -401,6 +468,13 @@ def _predict(params, X, acts):
         raise CheckFailure(f"train: the returned params cannot be used by a network: {exc}") from None
 
 
+def diagnose(calls):
+    """Name the known mistake behind a failing check, from the calls it made (see hints.py)."""
+    from .hints import diagnose as match
+
+    return match(calls, reference())
+
+
 def hidden_cases():
     return {
         "sigmoid": activation_cases("sigmoid"),
@@ -416,7 +490,7 @@ def hidden_cases():
         "losses": loss_cases("mse_loss", "dA_out", "A_out") + loss_cases("softmax_cross_entropy", "dZ_out", "Z_out"),
         "network": [
             Case("forward matches the reference on XOR-sized and deeper random nets", _forward_vs_reference),
-            Case("backward matches the reference on XOR-sized and deeper nets mixing activations", _backward_vs_reference, weight=2.0),
+            Case("backward matches the reference on deep nets mixing activations", _backward_vs_reference, weight=2.0),
             Case("backward agrees with finite differences of forward on a deep mixed net", _backward_vs_fd, weight=2.0),
             Case("backward gives the same gradients when called twice with the same caches", _backward_twice),
             worked_example_case(),
@@ -427,6 +501,7 @@ def hidden_cases():
             _trajectory("mse", None),
             _trajectory("mse", "mini"),
             _trajectory("softmax_ce", "mini"),
+            Case("train trains on the X and Y it is given", _train_uses_arguments),
         ]
         + [_xor(a) for a in ACTIVATIONS]
         + [_digits(a) for a in ACTIVATIONS],

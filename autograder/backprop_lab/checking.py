@@ -59,14 +59,27 @@ class Outcome:
     weight: float
 
 
-def run_cases(cases, caller, rng):
-    """Run every case; a failing or crashing case never stops the others."""
+def run_cases(cases, caller, rng, diagnose=None):
+    """Run every case; a failing or crashing case never stops the others.
+
+    `diagnose(calls)` may name the mistake behind a failure from the calls the case made
+    (the caller logs them); its hint is appended to the failure's message.
+    """
     outcomes = []
     for case in cases:
+        caller.log = []
         try:
             case.run(caller, rng)
         except CheckFailure as exc:
-            outcomes.append(Outcome(case.title, False, str(exc), case.weight))
+            message = str(exc)
+            if diagnose is not None:
+                try:
+                    hint = diagnose(caller.log)
+                except Exception:  # noqa: BLE001 - a hint is a bonus; never lose the failure over it
+                    hint = None
+                if hint:
+                    message += "\n  " + hint
+            outcomes.append(Outcome(case.title, False, message, case.weight))
         except Exception as exc:  # noqa: BLE001 - a check must never crash the grading
             message = f"the check could not finish: {type(exc).__name__}: {exc}"
             outcomes.append(Outcome(case.title, False, message, case.weight))
@@ -83,6 +96,7 @@ class LocalCaller:
 
     def __init__(self, env):
         self.env = env
+        self.log = []  # (name, args, value) of each call, for diagnosing a failure
 
     def _function(self, name):
         fn = self.env.get(name)
@@ -101,6 +115,7 @@ class LocalCaller:
         except Exception as exc:  # noqa: BLE001 - the student's error becomes the message
             raise CheckFailure(f"{name} raised {type(exc).__name__}: {exc}") from None
         expect_unchanged(name, before, args)
+        self.log.append((name, before, value))
         return value
 
     def call_many(self, name, arglists, pick=None):
@@ -311,6 +326,36 @@ def report(question, outcomes):
         if not o.passed:
             lines.extend("         " + line for line in o.message.splitlines())
     return "\n".join(lines)
+
+
+def first_problem(outcomes):
+    """The first line of the first failure's message: the first thing to fix."""
+    for o in outcomes:
+        if not o.passed:
+            return f"{o.title}: {o.message.strip().splitlines()[0]}"
+    return ""
+
+
+def summary_table(rows):
+    """Rows of (question, passed, total, first thing to fix) as an aligned text table."""
+    lines = [f"{'question':<10}{'passed':>9}  first thing to fix", f"{'-' * 10}{'-' * 9}  {'-' * 40}"]
+    for question, passed, total, first in rows:
+        lines.append(f"{question:<10}{f'{passed}/{total}':>9}  {first or '-'}")
+    return "\n".join(lines)
+
+
+def summary(env=None):
+    """Run every question's public checks and print one table: what passes, what fails, what to fix first."""
+    from backprop_lab.public_checks import PUBLIC
+
+    if env is None:
+        env = inspect.currentframe().f_back.f_globals
+    rows = []
+    for question, cases in PUBLIC.items():
+        outcomes = run_cases(cases, LocalCaller(env), np.random.default_rng(0))
+        first = first_problem(outcomes)
+        rows.append((question, sum(o.passed for o in outcomes), len(outcomes), first[:110]))
+    print(summary_table(rows))
 
 
 def check(question, env=None):
