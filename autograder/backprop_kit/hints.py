@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from backprop_lab import config
+from backprop_lab.checking import LocalCaller, call_key, run_cases, same_answer, to_plain
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,7 @@ def diagnose(calls, R):
                     wrong = mistake.variant(R, *args)
             except Exception:  # noqa: BLE001 - a variant that does not apply to these shapes
                 continue
-            if _close(value, wrong) and not _close(wrong, right):
+            if same_answer(value, wrong) and not same_answer(wrong, right):
                 return f"Hint [{mistake.id}]: {mistake.hint}"
     name = _ignored_argument(calls, R)
     if name:
@@ -294,7 +294,7 @@ def _reference_args(name, args, earlier, R):
         return tuple(args)
     dA, _, params, acts = args
     for prev_name, prev_args, _ in reversed(earlier):
-        if prev_name == "forward" and _close(prev_args[1], params) and list(prev_args[2]) == list(acts):
+        if prev_name == "forward" and same_answer(prev_args[1], params) and list(prev_args[2]) == list(acts):
             return dA, R.forward(prev_args[0], params, acts)[1], params, acts
     return None
 
@@ -306,9 +306,9 @@ def _ignored_argument(calls, R):
         if name == "backward":
             continue
         for other_args, other_value in seen.get(name, []):
-            if _close(value, other_value):
+            if same_answer(value, other_value):
                 try:
-                    if not _close(getattr(R, name)(*args), getattr(R, name)(*other_args)):
+                    if not same_answer(getattr(R, name)(*args), getattr(R, name)(*other_args)):
                         return name
                 except Exception:  # noqa: BLE001
                     continue
@@ -316,22 +316,32 @@ def _ignored_argument(calls, R):
     return None
 
 
-def _close(a, b, tol=1e-6):
-    """Same structure, same shapes, same non-finite entries, and finite entries within tol."""
-    if isinstance(a, dict) or isinstance(b, dict):
-        return isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b) and all(_close(a[k], b[k], tol) for k in a)
-    if isinstance(a, tuple) or isinstance(b, tuple):
-        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(_close(x, y, tol) for x, y in zip(a, b))
-    try:
-        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    if x.shape != y.shape:
-        return False
-    fx, fy = np.isfinite(x), np.isfinite(y)
-    if not np.array_equal(fx, fy) or not np.array_equal(x[~fx], y[~fy], equal_nan=True):
-        return False
-    if not fx.any():
-        return True
-    diff = np.linalg.norm(x[fx] - y[fy])
-    return diff <= tol * max(np.linalg.norm(x[fx]) + np.linalg.norm(y[fy]), config.REL_ERROR_FLOOR)
+def public_hint_table(R):
+    """{call key: [{id, hint, answer}]}: the known mistakes' answers to every public check's calls.
+
+    The public checks are run against the reference; each call they make is answered by every
+    variant that differs from the right answer. The build ships this table with the handout,
+    so grader.check can name a mistake without the reference.
+    """
+    from backprop_lab.public_checks import PUBLIC
+
+    table = {}
+    for cases in PUBLIC.values():
+        for case in cases:
+            caller = LocalCaller(vars(R))
+            run_cases([case], caller, np.random.default_rng(0))
+            for i, (name, args, _) in enumerate(caller.log):
+                resolved = _reference_args(name, args, caller.log[:i], R)
+                if resolved is None:
+                    continue
+                with np.errstate(all="ignore"):
+                    right = getattr(R, name)(*resolved)
+                    entries = table.setdefault(call_key(name, args), [])
+                    for mistake in BY_FUNCTION.get(name, ()):
+                        try:
+                            wrong = mistake.variant(R, *resolved)
+                        except Exception:  # noqa: BLE001 - does not apply to these shapes
+                            continue
+                        if not same_answer(wrong, right) and mistake.id not in {e["id"] for e in entries}:
+                            entries.append({"id": mistake.id, "hint": mistake.hint, "answer": to_plain(wrong)})
+    return {k: v for k, v in sorted(table.items()) if v}

@@ -11,8 +11,12 @@ columns. Errors are norm-wise relative errors in float64 (see config).
 """
 
 import copy
+import hashlib
 import inspect
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -107,15 +111,15 @@ class LocalCaller:
     def call(self, name, *args):
         """Call `name(*args)`; fail if it raises or modifies any of its inputs."""
         fn = self._function(name)
-        before = copy.deepcopy(args)
+        given = copy.deepcopy(args)  # the student works on copies: the checks' own inputs stay intact
         try:
-            value = fn(*args)
+            value = fn(*given)
         except NotImplementedError as exc:
             raise CheckFailure(f"{name} is not implemented yet ({exc}).") from None
         except Exception as exc:  # noqa: BLE001 - the student's error becomes the message
             raise CheckFailure(f"{name} raised {type(exc).__name__}: {exc}") from None
-        expect_unchanged(name, before, args)
-        self.log.append((name, before, value))
+        expect_unchanged(name, args, given)
+        self.log.append((name, args, value))
         return value
 
     def call_many(self, name, arglists, pick=None):
@@ -167,6 +171,30 @@ def _first_difference(before, after, path=""):
 # -- comparing arrays ----------------------------------------------------------------
 
 
+def same_answer(a, b, tol=1e-6):
+    """Same structure, same shapes, same non-finite entries, and finite entries within tol.
+
+    Tuples and dicts are structure (a function's several results); lists and arrays are values.
+    """
+    if isinstance(a, dict) or isinstance(b, dict):
+        return isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b) and all(same_answer(a[k], b[k], tol) for k in a)
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and all(same_answer(x, y, tol) for x, y in zip(a, b))
+    try:
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    if x.shape != y.shape:
+        return False
+    fx, fy = np.isfinite(x), np.isfinite(y)
+    if not np.array_equal(fx, fy) or not np.array_equal(x[~fx], y[~fy], equal_nan=True):
+        return False
+    if not fx.any():
+        return True
+    diff = np.linalg.norm(x[fx] - y[fy])
+    return bool(diff <= tol * max(np.linalg.norm(x[fx]) + np.linalg.norm(y[fy]), config.REL_ERROR_FLOOR))
+
+
 def rel_error(actual, expected):
     """Norm-wise relative error ||a - e|| / max(||a|| + ||e||, floor), in float64."""
     a = np.asarray(actual, dtype=np.float64)
@@ -187,10 +215,11 @@ def describe_inputs(inputs):
     return ", ".join(parts)
 
 
-def expect_array(where, actual, expected, tol, inputs=None, oracle="the reference", finite=True):
+def expect_array(where, actual, expected, tol, inputs=None, oracle="the reference", finite=True, atol=0.0):
     """Fail unless `actual` is a float64 array of `expected`'s shape within `tol` of it.
 
-    `where` names the function and the quantity, e.g. 'dense_backward → db'.
+    `where` names the function and the quantity, e.g. 'dense_backward → db'. An error
+    whose norm is below `atol` (the oracle's own noise, for finite differences) passes.
     """
     context = f"\n  inputs: {describe_inputs(inputs)}" if inputs else ""
     if not isinstance(actual, np.ndarray):
@@ -208,7 +237,7 @@ def expect_array(where, actual, expected, tol, inputs=None, oracle="the referenc
             f"{expected[bad]:.6g}.{context}"
         )
     err = rel_error(actual, expected)
-    if err > tol:
+    if err > tol and np.linalg.norm(actual - expected) > atol:
         raise CheckFailure(
             f"{where}: differs from {oracle}: relative error {err:.2e} (tolerance {tol:.0e}).{context}\n"
             + error_table(actual, expected)
@@ -278,10 +307,26 @@ def perturbations(x, h):
     return out
 
 
+class Numeric(np.ndarray):
+    """A finite-difference gradient that knows its own rounding noise (`.atol`, a norm)."""
+
+
 def centred_gradient(values, shape, h):
-    """Gradient from the scalar values at perturbations(x, h), in x's shape."""
+    """Gradient from the scalar values at perturbations(x, h), in x's shape.
+
+    The result's `.atol` bounds the norm of its rounding noise: each difference carries about
+    eps * max|f| / h of it, which swamps gradients that have all but vanished.
+    """
     v = np.asarray(values, dtype=np.float64).reshape(-1, 2)
-    return ((v[:, 0] - v[:, 1]) / (2.0 * h)).reshape(shape)
+    grad = ((v[:, 0] - v[:, 1]) / (2.0 * h)).reshape(shape).view(Numeric)
+    scale = float(np.max(np.abs(v))) if v.size else 0.0
+    grad.atol = config.FD_NOISE_FACTOR * np.finfo(float).eps * scale / h * np.sqrt(max(v.shape[0], 1))
+    return grad
+
+
+def expect_gradient_fd(where, actual, numeric, inputs, oracle):
+    """`actual` against centred differences, allowing for their rounding noise."""
+    expect_array(where, actual, np.asarray(numeric), config.TOL_FINITE_DIFF, inputs, oracle, atol=getattr(numeric, "atol", 0.0))
 
 
 def fd_gradient_of_projection(caller, name, args, position, G, h=None, pick=None):
@@ -311,6 +356,88 @@ def fd_gradient_of_scalar(caller, name, args, position, pick=0, h=None):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (float, int, np.floating, np.integer)):
             raise CheckFailure(f"{name}: the loss should be a float, got {_kind(v)}.")
     return centred_gradient(values, x.shape, h)
+
+
+# -- hints for the public checks --------------------------------------------------------------
+# The build computes, for every call the public checks make with the reference's answers, the
+# answers of the known mistakes (backprop_kit/hints.py) and ships them in public_hints.json: a
+# student's wrong answer that matches one of them gets its hint in grader.check as well.
+
+PUBLIC_HINTS = Path(__file__).with_name("public_hints.json")
+
+
+def call_key(name, args):
+    """A fingerprint of a call's plain-data arguments (backward's caches are the student's own: left out)."""
+    digest = hashlib.sha256(name.encode())
+
+    def feed(x):
+        if isinstance(x, np.ndarray):
+            digest.update(f"a{x.shape}".encode() + np.ascontiguousarray(x, dtype=float).tobytes())
+        elif isinstance(x, dict):
+            digest.update(b"d")
+            for k in sorted(x):
+                digest.update(str(k).encode())
+                feed(x[k])
+        elif isinstance(x, (list, tuple)):
+            digest.update(b"l%d" % len(x))
+            for v in x:
+                feed(v)
+        elif isinstance(x, (bool, np.bool_)) or x is None or isinstance(x, str):
+            digest.update(repr(x).encode())
+        elif isinstance(x, (int, np.integer)):
+            digest.update(repr(int(x)).encode())
+        elif isinstance(x, (float, np.floating)):
+            digest.update(repr(float(x)).encode())
+        else:
+            digest.update(b"?")
+
+    for i, arg in enumerate(args):
+        if not (name == "backward" and i == 1):
+            feed(arg)
+    return digest.hexdigest()[:24]
+
+
+def to_plain(x):
+    """An answer as JSON-able data (inverse: from_plain)."""
+    if isinstance(x, tuple):
+        return {"t": [to_plain(v) for v in x]}
+    if isinstance(x, dict):
+        return {"d": {k: to_plain(v) for k, v in x.items()}}
+    if isinstance(x, np.ndarray):
+        return {"a": x.tolist(), "s": list(x.shape)}
+    if isinstance(x, list):
+        return {"l": [to_plain(v) for v in x]}
+    return float(x)
+
+
+def from_plain(x):
+    if isinstance(x, dict):
+        if "t" in x:
+            return tuple(from_plain(v) for v in x["t"])
+        if "d" in x:
+            return {k: from_plain(v) for k, v in x["d"].items()}
+        if "a" in x:
+            return np.array(x["a"], dtype=float).reshape(x["s"])
+        return [from_plain(v) for v in x["l"]]
+    return x
+
+
+@lru_cache(maxsize=1)
+def _public_hints():
+    try:
+        return json.loads(PUBLIC_HINTS.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def public_diagnose(calls):
+    """The hint of the first logged call whose answer is a known mistake's, from the shipped table."""
+    table = _public_hints()
+    for name, args, value in calls:
+        for entry in table.get(call_key(name, args), ()):
+            if same_answer(value, from_plain(entry["answer"])):
+                return f"Hint [{entry['id']}]: {entry['hint']}"
+    return None
 
 
 # -- running public checks in the notebook ------------------------------------------------
@@ -352,7 +479,7 @@ def summary(env=None):
         env = inspect.currentframe().f_back.f_globals
     rows = []
     for question, cases in PUBLIC.items():
-        outcomes = run_cases(cases, LocalCaller(env), np.random.default_rng(0))
+        outcomes = run_cases(cases, LocalCaller(env), np.random.default_rng(0), public_diagnose)
         first = first_problem(outcomes)
         rows.append((question, sum(o.passed for o in outcomes), len(outcomes), first[:110]))
     print(summary_table(rows))
@@ -368,6 +495,6 @@ def check(question, env=None):
 
     if env is None:
         env = inspect.currentframe().f_back.f_globals
-    outcomes = run_cases(PUBLIC[question], LocalCaller(env), np.random.default_rng(0))
+    outcomes = run_cases(PUBLIC[question], LocalCaller(env), np.random.default_rng(0), public_diagnose)
     if not all(o.passed for o in outcomes):
         raise AssertionError("\n" + report(question, outcomes))

@@ -33,10 +33,11 @@ HIDDEN_VISIBILITY = "after_published"
 #   ||actual - expected|| / max(||actual|| + ||expected||, REL_ERROR_FLOOR),
 # computed in float64.
 # --------------------------------------------------------------------------
-REL_ERROR_FLOOR = 1e-12
+REL_ERROR_FLOOR = 1e-8  # so that rounding noise on all-tiny arrays (e.g. sigmoid' at |z| = 1000) is not an error
 TOL_REFERENCE = 1e-7  # student output against the hidden reference
 TOL_FINITE_DIFF = 1e-6  # student backward against centred differences of the student's forward
-FD_STEP = 1e-6  # step h of the centred difference (f(x+h) - f(x-h)) / 2h
+FD_STEP = 1e-5  # step h of the centred difference (f(x+h) - f(x-h)) / 2h
+FD_NOISE_FACTOR = 64.0  # rounding noise allowed per difference: factor * eps * max|f| / h
 RELU_KINK_MARGIN = 1e-3  # finite-difference points keep |z| at least this far from ReLU's kink
 TOL_TRAJECTORY = 1e-8  # train: losses and parameters along a trajectory, against the reference
 TOL_WORKED_EXAMPLE = 5e-7  # absolute: the chapter prints six decimals
@@ -78,8 +79,12 @@ CHECKS_RESERVE_S = 180.0  # notebook execution stops early so that the checks ke
 INTERRUPT_GRACE_S = 3.0  # after an interrupt, how long to wait before killing the worker
 MAX_RESTARTS = 3  # a dead or stuck worker is restarted at most this often
 MEMORY_LIMIT_MB = 4096  # address-space limit of the process running student code
+MEMORY_RESTART_SHARE = 0.5  # a cell hitting the memory limit while its process still holds more than
+#                             this share of it is treated like an OOM-killed kernel: restart without it
 FILE_SIZE_LIMIT_MB = 64  # largest file student code may write
 MAX_PROCESSES = 64  # processes the unprivileged student user may run (where one is used)
 OUTPUT_CAP_PER_CELL = 20_000  # characters of a cell's output kept for the report
 OUTPUT_CAP_TOTAL = 200_000  # characters of output kept per submission
-MAX_MESSAGE_MB = 256  # largest reply accepted from the process running student code
+RESULT_TEXT_CAP = 20_000  # characters of each text field of results.json (the student controls error messages)
+NOTEBOOK_SIZE_LIMIT_MB = 64  # larger submitted files are not graded (the message says to clear outputs)
+MAX_MESSAGE_MB = 64  # largest reply accepted from the process running student code (real ones are under 1 MB)

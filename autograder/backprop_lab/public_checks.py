@@ -14,6 +14,7 @@ from backprop_lab.checking import (
     CheckFailure,
     centred_gradient,
     expect_array,
+    expect_gradient_fd,
     expect_float,
     expect_tuple,
     fd_gradient_of_projection,
@@ -62,11 +63,10 @@ def _backward_matches_fd(fwd, bwd, Z):
 
     def run(c, rng):
         numeric = fd_gradient_of_projection(c, fwd, (Z,), 0, dA)
-        expect_array(
+        expect_gradient_fd(
             f"{bwd} → dZ",
             c.call(bwd, dA, Z),
             numeric,
-            config.TOL_FINITE_DIFF,
             {"dA": dA, "Z": Z},
             f"finite differences of your {fwd} (your backward disagrees with your own forward)",
         )
@@ -116,11 +116,10 @@ def _dense_fd(c, rng):
     out = expect_tuple("dense_backward", c.call("dense_backward", DENSE_DZ, DENSE_A_PREV, DENSE_W), 3)
     for position, name, got in zip(range(3), ("dA_prev", "dW", "db"), out):
         numeric = fd_gradient_of_projection(c, "dense_forward", args, position, DENSE_DZ)
-        expect_array(
+        expect_gradient_fd(
             f"dense_backward → {name}",
             got,
             numeric,
-            config.TOL_FINITE_DIFF,
             {"dZ": DENSE_DZ, "A_prev": DENSE_A_PREV, "W": DENSE_W},
             "finite differences of your dense_forward (your backward disagrees with your own forward)",
         )
@@ -162,8 +161,10 @@ def _softmax_extreme(c, rng):
 # ---------------------------------------------------------------- network
 
 CHAPTER = {  # printed in the course chapter, section 16.5
+    "a2": A([[0.803158]]),
     "J": 0.314550,
-    "delta2": 0.125394,
+    "dA2": A([[0.793158]]),
+    "delta2": A([[0.125394]]),
     "dW2": A([[0.074393, 0.074846, 0.075298]]),
     "db1": A([[0.012103], [0.013577], [0.015041]]),
     "dW1": A([[0.00060516, 0.00121031], [0.00067886, 0.00135772], [0.00075206, 0.00150412]]),
@@ -171,30 +172,40 @@ CHAPTER = {  # printed in the course chapter, section 16.5
 
 
 def _close_to_chapter(where, got, want, tol):
-    got_arr = np.asarray(got, dtype=float)
-    if got_arr.shape != np.shape(want) or not np.all(np.abs(got_arr - want) <= tol):
+    try:
+        got_arr = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        got_arr = None
+    if got_arr is None or got_arr.shape != np.shape(want) or not np.all(np.abs(got_arr - want) <= tol):
+        shown = np.array2string(got_arr, precision=8) if got_arr is not None else repr(got)[:80]
         raise CheckFailure(
-            f"{where}: the chapter prints {np.array2string(np.asarray(want), precision=8)}, "
-            f"you get {np.array2string(got_arr, precision=8)}."
+            f"{where} on the chapter's worked example: the chapter prints "
+            f"{np.array2string(np.asarray(want), precision=8)}, you get {shown}."
         )
 
 
 def worked_example_case():
-    """The chapter's 2-3-1 example through the student's forward, mse_loss and backward."""
+    """The chapter's 2-3-1 example through the student's forward, mse_loss and backward.
+
+    Each number is checked in the order the chapter computes it, so the first mismatch
+    names the function at fault.
+    """
 
     def run(c, rng):
         X, Y, params, acts = load_worked_example()
+        tol = config.TOL_WORKED_EXAMPLE
         out = expect_tuple("forward", c.call("forward", X, params, acts), 2)
+        _close_to_chapter("forward → A_out (the output a^(2))", out[0], CHAPTER["a2"], tol)
         J, dA = expect_tuple("mse_loss", c.call("mse_loss", out[0], Y), 2)
-        _close_to_chapter("worked example: J", J, CHAPTER["J"], 5e-7)
+        _close_to_chapter("mse_loss → J", J, CHAPTER["J"], tol)
+        _close_to_chapter("mse_loss → dA_out (a^(2) − y)", dA, CHAPTER["dA2"], tol)
         grads = c.call("backward", dA, out[1], params, acts)
         if not isinstance(grads, dict):
             raise CheckFailure(f"backward: expected a dict of gradients, got {type(grads).__name__}.")
-        tol = config.TOL_WORKED_EXAMPLE
-        _close_to_chapter("worked example: δ^(2) = db2", np.ravel(grads.get("b2", np.nan))[:1], [CHAPTER["delta2"]], tol)
-        _close_to_chapter("worked example: dW2", grads.get("W2"), CHAPTER["dW2"], tol)
-        _close_to_chapter("worked example: db1 = δ^(1)", grads.get("b1"), CHAPTER["db1"], tol)
-        _close_to_chapter("worked example: dW1", grads.get("W1"), CHAPTER["dW1"], 5e-9)
+        _close_to_chapter("backward → grads['b2'] (δ^(2), BP1 and BP4)", grads.get("b2"), CHAPTER["delta2"], tol)
+        _close_to_chapter("backward → grads['W2'] (BP3)", grads.get("W2"), CHAPTER["dW2"], tol)
+        _close_to_chapter("backward → grads['b1'] (δ^(1), BP2 and BP4)", grads.get("b1"), CHAPTER["db1"], tol)
+        _close_to_chapter("backward → grads['W1'] (BP3)", grads.get("W1"), CHAPTER["dW1"], 5e-9)
 
     return Case("forward, mse_loss and backward reproduce the chapter's worked example", run, weight=2.0)
 
@@ -219,11 +230,10 @@ def network_fd_case(X, Y, params, activations, title):
             outs = c.call_many("forward", arglists, pick=0)
             values = [0.5 * float(np.sum((o - Y) ** 2)) / Y.shape[1] for o in outs]
             numeric = centred_gradient(values, params[key].shape, h)
-            expect_array(
+            expect_gradient_fd(
                 f"backward → grads[{key!r}]",
                 grads.get(key),
                 numeric,
-                config.TOL_FINITE_DIFF,
                 {"X": X, "params": params, "activations": list(activations)},
                 "finite differences of your forward (your backward disagrees with your own forward)",
             )
@@ -256,7 +266,7 @@ def worked_example_step_case():
         if len(history) != 1:
             raise CheckFailure(f"train: one epoch should give a history of length 1, got {len(history)}.")
         _close_to_chapter(
-            f"train: loss after one full-batch step with η = {lr}",
+            f"train → history[0], the loss after one full-batch step with η = {lr},",
             history[0],
             config.WORKED_EXAMPLE_LOSS_AFTER_ONE_STEP,
             config.TOL_WORKED_EXAMPLE,
