@@ -15,6 +15,7 @@ without changes gives the same bytes.
 """
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -117,6 +118,7 @@ def run_otter_assign(work):
     stage.mkdir()
     shutil.copy2(MASTER, stage / NOTEBOOK)
     _copy_package(Path(backprop_lab.__file__).parent, stage / "backprop_lab")
+    (stage / "backprop_lab" / "public_hints.json").write_text(public_hints_json())
     out = work / "assign"
     proc = subprocess.run(
         [sys.executable, "-m", "otter", "assign", "--no-pdfs", "--no-run-tests", str(stage / NOTEBOOK), str(out)],
@@ -126,6 +128,14 @@ def run_otter_assign(work):
     if proc.returncode != 0:
         raise BuildError(f"otter assign failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return out
+
+
+def public_hints_json():
+    """The known mistakes' answers to the public checks' calls, for hints in grader.check."""
+    from .hidden_checks import reference
+    from .hints import public_hint_table
+
+    return json.dumps(public_hint_table(reference()), sort_keys=True, separators=(",", ":")) + "\n"
 
 
 def _copy_package(src, dst):
@@ -189,8 +199,9 @@ def student_files(assign_out):
     root = assign_out / "student"
     nb = normalise(nbformat.read(root / NOTEBOOK, as_version=4))
     files = {NOTEBOOK: nbformat.writes(nb) + "\n"}
-    for path in sorted((root / "backprop_lab").rglob("*.py")):
-        files[str(path.relative_to(root))] = path.read_text()
+    for path in sorted((root / "backprop_lab").rglob("*")):
+        if path.suffix in (".py", ".json"):
+            files[str(path.relative_to(root))] = path.read_text()
     return files
 
 
@@ -219,6 +230,24 @@ def clean_solution_source(source):
     return _SOLUTION_MARK.sub("", _PROMPT_BLOCK.sub("", source)).rstrip("\n")
 
 
+@contextlib.contextmanager
+def kernel_path(work):
+    """Make the kernel named python3 this venv's Python, whatever other kernels are installed."""
+    kernels = Path(work) / "jupyter" / "kernels" / "python3"
+    kernels.mkdir(parents=True, exist_ok=True)
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3", "language": "python"}
+    (kernels / "kernel.json").write_text(json.dumps(spec))
+    old = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(Path(work) / "jupyter")
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = old
+
+
 def execute_solutions(assign_out, work):
     from nbclient import NotebookClient
 
@@ -229,23 +258,13 @@ def execute_solutions(assign_out, work):
             cell.source = clean_solution_source(cell.source)
     run_dir = work / "run"
     run_dir.mkdir()
-    _copy_package(Path(backprop_lab.__file__).parent, run_dir / "backprop_lab")
+    _copy_package(root / "backprop_lab", run_dir / "backprop_lab")
     nbformat.write(nb, run_dir / NOTEBOOK)  # otter.Notebook reads its tests from the file
-    kernels = work / "jupyter" / "kernels" / "python3"  # this venv's python, whatever else is installed
-    kernels.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3", "language": "python"}
-    (kernels / "kernel.json").write_text(json.dumps(spec))
-    old = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = str(work / "jupyter")
     try:
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(run_dir)}}).execute()
+        with kernel_path(work):
+            NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(run_dir)}}).execute()
     except Exception as exc:  # noqa: BLE001 - any failure here means the solution is broken
         raise BuildError(f"the solution notebook failed to run: {exc}") from None
-    finally:
-        if old is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = old
     failing = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
     if failing:
         raise BuildError(f"the solution notebook raised errors in: {failing}")

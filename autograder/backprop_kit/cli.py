@@ -25,7 +25,15 @@ def main(argv=None):
     grade.add_argument("--seed", type=int, default=None, help="seed of the hidden tests (default: fresh each run)")
     grade.add_argument("--limits", default=None, help='JSON overrides of the limits, e.g. \'{"cell_timeout": 10}\'')
 
+    bench = commands.add_parser("bench", help="measure grading cost and training speed; writes docs/benchmarks.md")
+    bench.add_argument("--dist", default=str(REPO / "dist"), help="the built kit (default: dist/)")
+
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        from .bench import run as run_bench
+
+        run_bench(dist=Path(args.dist))
+        return 0
     if args.command == "build":
         from .build import BuildError, build as run_build
 

@@ -1,0 +1,156 @@
+"""Shut the student's process in: only the system, Python and its own sandbox stay visible.
+
+The worker calls `enter(spec)` before it runs any student code, while it is still
+single-threaded. On Linux it takes the strongest isolation the machine allows:
+
+- "namespace": new mount, network and IPC namespaces (plus a user namespace when not
+  root). The process pivots into a fresh root that holds read-only binds of the system
+  directories and of the Python installation, a private /tmp, a few device nodes, and
+  its sandbox directory; nothing else of the grading machine (the reference, the hidden
+  checks, other submissions, the instructor's files) exists there. It then drops its
+  privileges: to an unprivileged user when started as root, else all capabilities.
+- "user": namespaces are refused (e.g. a container without CAP_SYS_ADMIN) but we are
+  root: run as the unprivileged user; hidden files must then be unreadable to it
+  (the Gradescope entry point makes its source folder root-only).
+- "none": neither; only the resource limits and the throwaway directory remain.
+
+Like worker.py, this file imports nothing from the kit: it runs alone in the sandbox.
+"""
+
+import ctypes
+import os
+
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x10000000, 0x40000000, 0x08000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_NO_NEW_PRIVS = 38
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
+DEVICES = ("null", "zero", "full", "random", "urandom")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+
+
+class JailError(OSError):
+    pass
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise JailError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(libc, source, target, fstype, flags, data=None):
+    _check(
+        libc.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {source or fstype} on {target}",
+    )
+
+
+def _syscall_number(table):
+    return table.get(os.uname().machine)
+
+
+def _bind(libc, root, path, writable=False):
+    """Bind `path` at the same place under `root` (a symlink is recreated as a symlink)."""
+    target = root + path
+    if os.path.islink(path):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if not os.path.lexists(target):
+            os.symlink(os.readlink(path), target)
+        return
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(libc, path, target, None, MS_BIND | MS_REC)
+    if not writable:
+        _mount(libc, None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _namespace_jail(spec):
+    libc = _libc()
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | (0 if uid == 0 else CLONE_NEWUSER)
+    _check(libc.unshare(flags), "unshare")
+    if uid != 0:  # map ourselves to ourselves: no root inside, only the namespace's capabilities
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write(f"{uid} {uid} 1")
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"{gid} {gid} 1")
+    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
+
+    sandbox = spec["sandbox"]
+    root = os.path.join(sandbox, ".root")  # removed with the sandbox; invisible inside (non-recursive bind)
+    os.makedirs(root, exist_ok=True)
+    _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    for path in SYSTEM_DIRS:
+        if os.path.lexists(path):
+            _bind(libc, root, path)
+    for path in spec.get("read_only", ()):
+        if os.path.exists(path) and not os.path.lexists(root + path):
+            _bind(libc, root, path)
+    os.makedirs(root + "/dev", exist_ok=True)
+    for name in DEVICES:
+        if os.path.exists("/dev/" + name):
+            _bind(libc, root, "/dev/" + name, writable=True)
+    for path, size in (("/tmp", spec.get("tmp_mb", 64)), ("/dev/shm", 16)):
+        os.makedirs(root + path, exist_ok=True)
+        _mount(libc, "tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
+    _bind(libc, root, sandbox, writable=True)
+
+    old = root + "/.old-root"
+    os.makedirs(old, exist_ok=True)
+    number = _syscall_number(SYS_PIVOT_ROOT)
+    if number is None:
+        raise JailError(0, "pivot_root: unknown machine")
+    _check(libc.syscall(number, root.encode(), old.encode()), "pivot_root")
+    os.chdir("/")
+    _check(libc.umount2(b"/.old-root", MNT_DETACH), "umount old root")
+    os.rmdir("/.old-root")
+    _drop_privileges(spec, in_user_namespace=uid != 0)
+    return "namespace"
+
+
+def _drop_privileges(spec, in_user_namespace):
+    libc = _libc()
+    if not in_user_namespace and os.getuid() == 0:
+        user = spec.get("user", 65534)
+        os.setgroups([])
+        os.setresgid(user, user, user)
+        os.setresuid(user, user, user)
+    elif in_user_namespace:
+        # capset(2): empty effective, permitted and inheritable sets
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+        data = (ctypes.c_uint32 * 6)()
+        number = _syscall_number(SYS_CAPSET)
+        if number is not None:
+            _check(libc.syscall(number, header, data), "capset")
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+
+
+def enter(spec):
+    """Isolate this process as well as the machine allows; returns the level reached."""
+    if not spec.get("enabled", True) or os.uname().sysname != "Linux":
+        return "none"
+    try:
+        return _namespace_jail(spec)
+    except (OSError, AttributeError):
+        pass
+    if os.getuid() == 0:
+        _drop_privileges(spec, in_user_namespace=False)
+        return "user"
+    return "none"
