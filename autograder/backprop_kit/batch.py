@@ -26,10 +26,11 @@ from pathlib import Path
 from backprop_lab import config
 
 from .grade import empty_result, question_scores, write_results
-from .session import Limits
+from .session import SANDBOX_PREFIX, Limits, owned_temp_dir, sweep_stale_dirs
 
 RESULTS = "results.json"
 GRADEBOOK = "gradebook.csv"
+WORK_PREFIX = "bpk-batch-"  # the batch's temp folder: the unpacked autograder (hidden tests, reference) and roots
 GRACE_S = 120.0  # on top of the submission budget before the batch gives up on a grader
 
 
@@ -73,6 +74,7 @@ def _export_submissions(zip_path, into):
                 raise ValueError(f"{zip_path}: refusing the unsafe path {member.filename!r}")
         archive.extractall(into)
     folders = sorted(p for p in into.rglob("submission_*") if p.is_dir())
+    folders = [p for p in folders if not any(parent in folders for parent in p.parents)]  # not a student's own folder
     if folders:
         return [(folder, f"{zip_path.name}:{folder.name}") for folder in folders]
     return [(p, f"{zip_path.name}:{p.relative_to(into)}") for p in sorted(into.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
@@ -86,7 +88,7 @@ class Batch:
         if not self.autograder_zip.is_file():
             raise FileNotFoundError(f"{autograder_zip} not found: run `make build` first")
         self.out_dir = Path(out_dir)
-        self.jobs = max(1, int(jobs or os.cpu_count() or 1))
+        self.jobs = max(1, int(jobs or _cores()))
         self.force = force
         self.seed = seed
         self.limits = limits or Limits.from_env()
@@ -97,8 +99,11 @@ class Batch:
 
     def run(self, inputs):
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="bpk-batch-") as work:
-            work = Path(work)
+        # left behind by a SIGKILLed batch or grader
+        sweep_stale_dirs(WORK_PREFIX, max_age=2 * (self.limits.budget + GRACE_S))
+        sweep_stale_dirs(SANDBOX_PREFIX, max_age=2 * self.limits.budget)
+        work = owned_temp_dir(WORK_PREFIX)
+        try:
             source = work / "source"
             with zipfile.ZipFile(self.autograder_zip) as archive:
                 archive.extractall(source)
@@ -125,6 +130,8 @@ class Batch:
                         raise
             finally:
                 rows = self.write_gradebook(submissions)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         return rows
 
     def _done(self, sub):
@@ -149,8 +156,12 @@ class Batch:
                 shutil.copy2(sub.source, root / "submission" / sub.source.name)
             shutil.copy2(source / "run_autograder", root / "run_autograder")  # as Gradescope does
             result = self._run_autograder(root)
+        except OSError as exc:  # an unreadable submission must not stop the batch
+            result = empty_result("error", f"the submission could not be prepared for grading: {exc}")
         finally:
             shutil.rmtree(root, ignore_errors=True)
+        if self.stopping:
+            return None  # its grader was stopped half-way: no result, so a re-run grades it
         result.setdefault("extra_data", {}).update(source=sub.label, wall_seconds=round(time.monotonic() - started, 2))
         target = self.out_dir / sub.name
         target.mkdir(parents=True, exist_ok=True)
@@ -170,10 +181,12 @@ class Batch:
             try:
                 proc.wait(timeout=self.limits.budget + GRACE_S)
             except subprocess.TimeoutExpired:
-                _stop(proc)
+                _stop([proc])
             finally:
                 with self.lock:
                     self.running.discard(proc)
+        if proc.returncode != 0:  # a grader that was killed could not remove its sandbox
+            sweep_stale_dirs(SANDBOX_PREFIX, max_age=2 * self.limits.budget)
         try:
             return json.loads((root / "results" / RESULTS).read_text())
         except (OSError, ValueError):
@@ -185,8 +198,7 @@ class Batch:
     def _stop_running(self):
         with self.lock:
             procs = list(self.running)
-        for proc in procs:
-            _stop(proc)
+        _stop(procs)
 
     def _say(self, text):
         if self.progress:
@@ -220,7 +232,8 @@ class Batch:
                 total=round(result.get("score", 0.0), 4),
                 max=max_score(),
                 status=extra.get("status", "error"),
-                message=extra.get("message", ""),
+                # the review note (attempts to fool the grader) is for the instructor only: never in results' output
+                message=extra.get("message", "") + (f" REVIEW: {extra['review']}" if extra.get("review") else ""),
                 seconds=extra.get("wall_seconds", extra.get("seconds", "")),
             )
             rows.append(row)
@@ -233,19 +246,32 @@ class Batch:
         return rows
 
 
+def _cores():
+    """The cores this process may use (fewer than the machine's in a container or under taskset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def max_score():
     return sum(public + hidden for public, hidden in config.POINTS.values())
 
 
-def _stop(proc):
-    """Ask the grader to stop (it cleans its sandbox on SIGTERM), then insist."""
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
+def _stop(procs, wait=10.0):
+    """Ask graders to stop (each cleans its sandbox on SIGTERM), then insist; all at once."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for proc in procs:
+            try:
+                os.killpg(proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        deadline = time.monotonic() + wait
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        procs = [p for p in procs if p.returncode is None]
+        if not procs:
             return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue

@@ -8,17 +8,20 @@ checks in this process, calling the student's functions through the session.
 
 import json
 import os
+import re
 import secrets
 import time
 import traceback
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from backprop_lab import config
-from backprop_lab.checking import CheckFailure, Outcome, expect_unchanged, report, run_cases
+from backprop_lab.checking import SIGNATURES, CheckFailure, Outcome, expect_unchanged, first_problem, report, run_cases, summary_table
 from backprop_lab.public_checks import PUBLIC
 
-from .hidden_checks import hidden_cases
+from .hidden_checks import diagnose, hidden_cases
 from .session import BudgetExhausted, CallTimeout, Limits, Session, StudentError, WorkerLost
 
 STATUSES = ("ok", "timeout", "kernel-died", "malformed", "error")
@@ -30,6 +33,11 @@ class Malformed(Exception):
 
 def read_cells(raw):
     """The code cells' sources of a notebook given as bytes; raises Malformed."""
+    if not raw.strip():
+        raise Malformed(
+            "This file is empty (it has no content at all): the upload may have failed or the notebook was never saved. "
+            "In Jupyter, save the notebook, use File → Download (.ipynb) and submit that file."
+        )
     try:
         text = raw.decode("utf-8-sig")
         nb = json.loads(text)
@@ -64,22 +72,26 @@ class RemoteCaller:
 
     def __init__(self, session):
         self.session = session
+        self.missing = []  # functions the checks needed that the notebook does not define
+        self.log = []  # (name, args, value) of each call, for diagnosing a failure
 
     def call(self, name, *args):
         value, after = self._guard(name, lambda: self.session.call(name, args, return_args=True))
         if after is not None:
             expect_unchanged(name, args, after)
+        self.log.append((name, args, value))
         return value
 
     def call_many(self, name, arglists, pick=None):
         return self._guard(name, lambda: self.session.call(name, arglists, many=True, pick=pick))
 
-    @staticmethod
-    def _guard(name, thunk):
+    def _guard(self, name, thunk):
         try:
             return thunk()
         except StudentError as exc:
             if exc.missing:
+                if name not in self.missing:
+                    self.missing.append(name)
                 raise CheckFailure(f"{name} is not defined in your notebook.") from None
             if exc.type == "NotImplementedError":
                 raise CheckFailure(f"{name} is not implemented yet ({exc.message}).") from None
@@ -105,7 +117,13 @@ def grade_file(path, seed=None, limits=None):
     limits = limits or Limits()
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(64 << 20)
+            raw = handle.read((config.NOTEBOOK_SIZE_LIMIT_MB << 20) + 1)
+        if len(raw) > config.NOTEBOOK_SIZE_LIMIT_MB << 20:
+            raise Malformed(
+                f"This file is larger than {config.NOTEBOOK_SIZE_LIMIT_MB} MB, too large to be graded. Large notebooks "
+                "usually hold big outputs (images, long printouts): in Jupyter, use Edit → Clear Outputs of All Cells, "
+                "save, and submit again."
+            )
         result = _grade_cells(read_cells(raw), seed, limits)
     except Malformed as exc:
         result = empty_result("malformed", str(exc))
@@ -114,6 +132,22 @@ def grade_file(path, seed=None, limits=None):
         result["extra_data"]["trace"] = traceback.format_exc()[-4000:]
     result["extra_data"].update(seed=seed, seconds=round(time.monotonic() - started, 2), file=os.path.basename(str(path)))
     result["output"] = f"Hidden tests used seed {seed} (replay: BACKPROP_KIT_SEED={seed}).\n" + result["output"]
+    return cap_texts(result)
+
+
+def cap_texts(result, cap=config.RESULT_TEXT_CAP):
+    """Bound every text of a result and redact hidden material: students control error messages."""
+
+    def cut(text):
+        text = redact(text)
+        return text if len(text) <= cap else text[:cap] + f"\n... (cut: {len(text) - cap} more characters)\n"
+
+    result["output"] = cut(result.get("output", ""))
+    for test in result.get("tests", []):
+        test["output"] = cut(test.get("output", ""))
+    extra = result.get("extra_data", {})
+    if "message" in extra:
+        extra["message"] = cut(extra["message"])
     return result
 
 
@@ -137,43 +171,137 @@ def _test_entry(question, part, score, max_score, output, visibility):
 
 def _grade_cells(cells, seed, limits):
     hidden = hidden_cases()
-    tests, score = [], 0.0
+    tests, score, summary = [], 0.0, []
     with Session(cells, limits) as session:
         session.run_notebook()
         caller = RemoteCaller(session)
         for index, (question, (public_points, hidden_points)) in enumerate(config.POINTS.items()):
             rng = np.random.default_rng([seed, index])
+            parts = {}
             for part, cases, points, visibility in (
                 ("public", PUBLIC[question], public_points, "visible"),
                 ("hidden", hidden[question], hidden_points, config.HIDDEN_VISIBILITY),
             ):
-                outcomes = run_cases(cases, caller, rng)
+                outcomes = parts[part] = run_cases(cases, caller, rng, diagnose)
                 earned = question_score(points, outcomes)
                 score += earned
                 tests.append(_test_entry(question, part, earned, points, report(f"{question} ({part})", outcomes), visibility))
-        status, message = _status(session)
+            summary.append(_summary_row(question, parts))
+        status, message = _status(session, _missing_functions(session, caller))
         notebook_report = _notebook_report(session)
-    output = f"Status: {status}. {message}\n{notebook_report}".rstrip() + "\n"
-    return {"score": round(score, 4), "output": output, "tests": tests, "extra_data": {"status": status, "message": message}}
+        review = review_notes(cells, session)
+    output = f"Status: {status}. {message}\n{notebook_report}".rstrip() + "\n\n" + summary_table(summary) + "\n"
+    extra = {"status": status, "message": message, "isolation": session.isolation}
+    if review:
+        extra["review"] = review
+    return {"score": round(score, 4), "output": output, "tests": tests, "extra_data": extra}
 
 
-def _status(session):
+# -- for the instructor: attempts to fool the grader -----------------------------------------
+
+SUSPICIOUS_CODE = (
+    (r"\bbackprop_kit\b", "names the grading package backprop_kit"),
+    (r"reference\.py|hidden_checks|\bsolutions/", "looks for the reference or the hidden checks"),
+    (r"/autograder\b", "looks into the autograder's folders"),
+    (r"\b(np|numpy)(\.testing|\.linalg)?\.\w+\s*=[^=]", "replaces a numpy function"),
+    (r"\b(otter|grader)\.[\w.]+\s*=[^=]|test_files|__code__", "patches the grader"),
+    (r"sys\.modules\s*\[|builtins\.\w+\s*=", "rewires modules or builtins"),
+)
+
+
+def review_notes(cells, session):
+    """What an instructor should look at: suspicious code, and what the sandbox's audit saw."""
+    notes = []
+    code = "\n".join(cells)
+    for pattern, what in SUSPICIOUS_CODE:
+        if re.search(pattern, code):
+            notes.append(f"code {what}")
+    try:
+        audit = session.audit()
+    except Exception:  # noqa: BLE001 - the process may be gone; the static scan still stands
+        audit = {}
+    notes.extend(audit.get("tampered", []))
+    events = audit.get("events", [])
+    if events:
+        notes.append("tried to reach outside its sandbox: " + "; ".join(events[:8]) + (" ..." if len(events) > 8 else ""))
+    return "; ".join(notes)
+
+
+@lru_cache(maxsize=1)
+def _hidden_lines():
+    """Code lines of the reference and the hidden checks: none may reach a student."""
+    here = Path(__file__).resolve().parent
+    lines = set()
+    for path in (here / "hidden_checks.py", here / "hints.py", here.parents[1] / "solutions" / "reference.py"):
+        try:
+            lines.update(line.strip() for line in path.read_text().splitlines() if len(line.strip()) >= 20)
+        except OSError:
+            continue
+    return frozenset(lines)
+
+
+def redact(text):
+    """Remove any line of hidden source from text a student will see (whatever the notebook printed)."""
+    hidden = _hidden_lines()
+    lines = str(text).split("\n")
+    if not any(line.strip() in hidden for line in lines):
+        return str(text)
+    return "\n".join("[a line of hidden material was removed]" if line.strip() in hidden else line for line in lines)
+
+
+def _summary_row(question, parts):
+    """(question, passed, total, first thing to fix) for the top-level summary.
+
+    Hidden checks count, and name the first thing to fix, only when their results are visible;
+    otherwise the table would reveal hidden scores before grades are published.
+    """
+    shown = parts["public"] + (parts["hidden"] if config.HIDDEN_VISIBILITY == "visible" else [])
+    first = first_problem(parts["public"]) or (first_problem(shown) if len(shown) > len(parts["public"]) else "")
+    return question, sum(o.passed for o in shown), len(shown), first[:110]
+
+
+def _missing_functions(session, caller):
+    """Contract functions the notebook does not define (all of them, not only those the checks reached)."""
+    try:
+        defined = session.defined_names()
+    except Exception:  # noqa: BLE001 - the process may be gone: fall back on what the checks saw
+        return caller.missing
+    return [name for name in SIGNATURES if name not in defined]
+
+
+def _status(session, missing=()):
+    """(status, message): the worst thing that happened, and everything a student should know."""
     reports = session.reports
     died = [r for r in reports if r.status == "died"]
     stopped = [r for r in reports if r.status == "timeout"]
     skipped = [r for r in reports if r.status == "skipped"]
+    problems = {kind: [] for kind in ("died", "timeout", "budget")}
+    for kind, fn, _ in session.check_problems:
+        if fn not in problems[kind]:
+            problems[kind].append(fn)
     notes = []
     if died:
-        notes.append("the process running your notebook died in " + ", ".join(f"cell {r.index + 1} ({r.error})" for r in died))
+        notes.append("the process running your notebook died in " + "; ".join(f"{_cell_name(session, r.index)}: {r.error}" for r in died))
     if stopped:
-        notes.append("stopped for running too long: " + ", ".join(f"cell {r.index + 1}" for r in stopped))
+        notes.append("stopped for running too long: " + ", ".join(_cell_name(session, r.index) for r in stopped))
     if skipped:
         notes.append(f"{len(skipped)} cell(s) not run because the time budget was used up")
+    if problems["died"]:
+        notes.append("the process running your code died while the checks called " + ", ".join(problems["died"]))
+    if problems["timeout"]:
+        notes.append("stopped for running too long during the checks: " + ", ".join(problems["timeout"]))
+    if problems["budget"]:
+        notes.append("the time budget ran out during the checks, so some were not run")
     if session.output.was_cut:
-        notes.append("output was cut (too much printing)")
-    if died:
+        notes.append(
+            f"output was cut (too much printing: only the first {session.limits.output_per_cell} characters "
+            f"of each cell's output are kept, {sum(session.output.dropped.values())} were dropped)"
+        )
+    if missing:
+        notes.append("not defined in your notebook, so their checks score 0: " + ", ".join(missing))
+    if died or problems["died"]:
         status = "kernel-died"
-    elif stopped or skipped:
+    elif stopped or skipped or problems["timeout"] or problems["budget"]:
         status = "timeout"
     else:
         status = "ok"
@@ -183,11 +311,21 @@ def _status(session):
     return status, message[0].upper() + message[1:]
 
 
-def _notebook_report(session):
+def _cell_name(session, index):
+    """'code cell 4 (`while True:`)': its number among the notebook's non-empty code cells, and its first line of code."""
+    lines = [line.strip() for line in session.cells[index].splitlines()]
+    first = next((line for line in lines if line and not line.startswith("#")), "")
+    first = first if len(first) <= 40 else first[:37] + "..."
+    return f"code cell {index + 1} (`{first}`)" if first else f"code cell {index + 1}"
+
+
+def _notebook_report(session, most=20):
     lines = []
     for r in session.reports:
         if r.status in ("error", "timeout", "died"):
-            lines.append(f"  code cell {r.index + 1}: {r.status}: {r.error}"[:500])
+            lines.append(f"  {_cell_name(session, r.index)}: {r.status}: {r.error}"[:500])
+    if len(lines) > most:
+        lines[most:] = [f"  ... and {len(lines) - most} more"]
     return ("Notebook cells with problems:\n" + "\n".join(lines)) if lines else ""
 
 

@@ -10,8 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
-from .grade import empty_result, grade_file, write_results
-from .session import Limits
+from .grade import cap_texts, empty_result, grade_file, write_results
+from .session import Limits, become_subreaper
 
 PREFERRED_NAME = "backprop.ipynb"
 
@@ -33,11 +33,27 @@ def find_submission(folder):
     return chosen, note
 
 
+def _stop_with_parent(sig):
+    """Linux: get `sig` when the process that started this one dies.
+
+    If `backprop-kit grade` is SIGKILLed, its graders then stop and clean up their
+    sandboxes instead of running on unattended (their workers die with them too).
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else "/autograder")
     # a polite stop (SIGTERM) unwinds like Ctrl-C, so the sandbox is cleaned up
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    _stop_with_parent(signal.SIGTERM)
+    become_subreaper()
     submission, note = find_submission(root / "submission")
     if submission is None:
         result = empty_result("malformed", note)
@@ -46,6 +62,7 @@ def main(argv=None):
         if note:
             result["output"] = note + "\n" + result["output"]
             result["extra_data"]["message"] = f"{note} {result['extra_data']['message']}"
+            cap_texts(result)  # the note lists every file submitted
     (root / "results").mkdir(parents=True, exist_ok=True)
     write_results(result, root / "results" / "results.json")
     return 0

@@ -170,7 +170,7 @@ CATALOGUE = [
     Mistake("dW-elementwise", "dense_backward",
             "BP3's δ A_prevᵀ is a matrix product (dZ @ A_prev.T), which also sums over the examples; "
             "an element-wise product does not.",
-            lambda R, dZ, A_prev, W: (W.T @ dZ, dZ * A_prev.T, np.sum(dZ, axis=1, keepdims=True))),
+            lambda R, dZ, A_prev, W: (W.T @ dZ, dZ * A_prev, np.sum(dZ, axis=1, keepdims=True))),
     # --- losses
     Mistake("mse-one-over-n-missing", "mse_loss",
             "The loss is a mean over the batch: J = (1/N) Σ ½‖a − y‖², and the 1/N carries into ∂J/∂A = (A − Y)/N.",

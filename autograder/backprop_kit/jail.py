@@ -3,8 +3,10 @@
 The worker calls `enter(spec)` before it runs any student code, while it is still
 single-threaded. On Linux it takes the strongest isolation the machine allows:
 
-- "namespace": new mount, network and IPC namespaces (plus a user namespace when not
-  root). The process pivots into a fresh root that holds read-only binds of the system
+- "namespace": new mount, network, IPC and PID namespaces (plus a user namespace when
+  not root). The process forks: the child, PID 1 of the new PID namespace, can signal no
+  process outside it (not the grader, not the instructor's session); the parent only
+  passes signals on and mirrors the child's end. The child pivots into a fresh root that holds read-only binds of the system
   directories and of the Python installation, a private /tmp, a few device nodes, and
   its sandbox directory; nothing else of the grading machine (the reference, the hidden
   checks, other submissions, the instructor's files) exists there. It then drops its
@@ -20,7 +22,7 @@ Like worker.py, this file imports nothing from the kit: it runs alone in the san
 import ctypes
 import os
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC = 0x00020000, 0x10000000, 0x40000000, 0x08000000
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x10000000, 0x40000000, 0x08000000, 0x20000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS = 38
@@ -82,7 +84,7 @@ def _bind(libc, root, path, writable=False):
 def _namespace_jail(spec):
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
-    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | (0 if uid == 0 else CLONE_NEWUSER)
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID | (0 if uid == 0 else CLONE_NEWUSER)
     _check(libc.unshare(flags), "unshare")
     if uid != 0:  # map ourselves to ourselves: no root inside, only the namespace's capabilities
         with open("/proc/self/setgroups", "w") as f:
@@ -91,12 +93,19 @@ def _namespace_jail(spec):
             f.write(f"{uid} {uid} 1")
         with open("/proc/self/gid_map", "w") as f:
             f.write(f"{gid} {gid} 1")
+    child = os.fork()  # the new PID namespace holds our children, not us
+    if child:
+        _proxy(child)  # never returns
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
 
     sandbox = spec["sandbox"]
     root = os.path.join(sandbox, ".root")  # removed with the sandbox; invisible inside (non-recursive bind)
     os.makedirs(root, exist_ok=True)
     _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    # private /tmp first: binds below it (a venv or the sandbox under /tmp) must land on top of it
+    for path, size in (("/tmp", spec.get("tmp_mb", 64)), ("/dev/shm", 16)):
+        os.makedirs(root + path, exist_ok=True)
+        _mount(libc, "tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
     for path in SYSTEM_DIRS:
         if os.path.lexists(path):
             _bind(libc, root, path)
@@ -107,10 +116,9 @@ def _namespace_jail(spec):
     for name in DEVICES:
         if os.path.exists("/dev/" + name):
             _bind(libc, root, "/dev/" + name, writable=True)
-    for path, size in (("/tmp", spec.get("tmp_mb", 64)), ("/dev/shm", 16)):
-        os.makedirs(root + path, exist_ok=True)
-        _mount(libc, "tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
     _bind(libc, root, sandbox, writable=True)
+    os.makedirs(root + "/proc", exist_ok=True)  # this PID namespace's own: no other process shows
+    _mount(libc, "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | 8)  # 8: MS_NOEXEC
 
     old = root + "/.old-root"
     os.makedirs(old, exist_ok=True)
@@ -123,6 +131,28 @@ def _namespace_jail(spec):
     os.rmdir("/.old-root")
     _drop_privileges(spec, in_user_namespace=uid != 0)
     return "namespace"
+
+
+def _proxy(child):
+    """The parent left outside: pass interrupts on, then end as the child ended."""
+    import signal
+
+    os.closerange(3, 1 << 16)  # the channel to the grader belongs to the child alone
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda number, frame: os.kill(child, number))
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except ChildProcessError:
+            os._exit(1)
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
 
 def _drop_privileges(spec, in_user_namespace):

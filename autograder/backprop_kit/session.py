@@ -3,9 +3,10 @@
 A Session owns a throwaway sandbox directory and the worker process inside it
 (see worker.py). It executes the notebook cell by cell under a per-cell time
 limit and a per-submission budget. A cell that runs too long is interrupted;
-a worker that dies or ignores the interrupt is replaced by a fresh one that
-replays the cells that had finished, so the functions the notebook defined
-can still be graded. Output is read continuously and capped.
+a worker that dies, ignores the interrupt or runs out of memory is replaced by
+a fresh one that replays the cells that had finished, so the functions the
+notebook defined can still be graded. Output is capped in the worker and again
+as it is read here.
 
 The grader then calls student functions through `call`. Results come back as
 plain data, decoded here with a whitelist (see worker.decode); comparisons
@@ -31,6 +32,7 @@ from backprop_lab import config
 from . import worker as wire
 
 WORKER_FILE = "_bpk_worker.py"
+JAIL_FILE = "_bpk_jail.py"
 SANDBOX_PREFIX = "bpk-sandbox-"
 OWNER_FILE = ".bpk-owner"
 START_TIMEOUT_S = 60.0
@@ -123,7 +125,11 @@ class CellReport:
 
 @dataclass
 class OutputLog:
-    """Keeps the first characters of each cell's output and of the whole run."""
+    """Keeps the first characters of each cell's output and of the whole run; counts the rest.
+
+    Written by the thread that reads the worker's output and by the main thread
+    (output the worker itself dropped), hence the lock.
+    """
 
     per_label: int
     total: int
@@ -131,16 +137,27 @@ class OutputLog:
     kept: dict = field(default_factory=dict)
     kept_total: int = 0
     dropped: dict = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, text):
-        label = self.label
-        have = len(self.kept.get(label, ""))
-        room = max(0, min(self.per_label - have, self.total - self.kept_total))
-        if room:
+    def add(self, data):
+        with self.lock:
+            label = self.label
+            have = len(self.kept.get(label, ""))
+            room = max(0, min(self.per_label - have, self.total - self.kept_total))
+            if not room:  # full: count the bytes without decoding them, so a flood costs little
+                self.dropped[label] = self.dropped.get(label, 0) + len(data)
+                return
+            text = data.decode("utf-8", errors="replace")
             self.kept[label] = self.kept.get(label, "") + text[:room]
             self.kept_total += min(room, len(text))
-        if len(text) > room:
-            self.dropped[label] = self.dropped.get(label, 0) + len(text) - room
+            if len(text) > room:
+                self.dropped[label] = self.dropped.get(label, 0) + len(text) - room
+
+    def note_dropped(self, count):
+        """Output the worker dropped itself (see worker._CappedStream)."""
+        if count:
+            with self.lock:
+                self.dropped[self.label] = self.dropped.get(self.label, 0) + count
 
     @property
     def was_cut(self):
@@ -158,19 +175,24 @@ class Session:
         self.replayable = []  # cells that finished (with or without an exception)
         self.restarts = 0
         self.deaths = []  # human-readable reasons
+        self.check_problems = []  # (kind, function, reason): calls that ran too long or lost the process
         self.output = OutputLog(self.limits.output_per_cell, self.limits.output_total)
         self.started = time.monotonic()
         self.sandbox = None
-        self.proc = None
+        self.isolation = None  # the isolation level the worker reached (see jail.py)
+        self.proc = self.reader = self.req_w = self.resp_r = None
 
     # -- lifecycle ------------------------------------------------------------
 
     def __enter__(self):
-        sweep_stale_sandboxes(max_age=2 * self.limits.budget)
-        self.sandbox = Path(tempfile.mkdtemp(prefix=SANDBOX_PREFIX))
-        (self.sandbox / OWNER_FILE).write_text(str(os.getpid()))
-        _fill_sandbox(self.sandbox)
-        self._spawn()
+        sweep_stale_dirs(SANDBOX_PREFIX, max_age=2 * self.limits.budget)
+        self.sandbox = owned_temp_dir(SANDBOX_PREFIX)
+        try:
+            _fill_sandbox(self.sandbox)
+            self._spawn()
+        except BaseException:  # e.g. SIGTERM while the worker starts: __exit__ would not run
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -194,16 +216,25 @@ class Session:
             "file_size_mb": self.limits.file_size_mb,
             "cpu_s": int(self.limits.budget) + 30,
             "max_processes": self.limits.max_processes,
+            "output_per_cell": self.limits.output_per_cell,
         }
-        env = _worker_env(self.sandbox)
+        limits["jail"] = {
+            "enabled": config.ISOLATE,
+            "read_only": _python_dirs(self.python),
+            "user": config.SANDBOX_USER,
+            "tmp_mb": config.SANDBOX_TMP_MB,
+        }
+        limits["limit_processes"] = os.getuid() == 0  # the worker then runs as its own unprivileged user
+        work = self.sandbox / "work"
+        env = _worker_env(work)
         try:
             self.proc = subprocess.Popen(
-                [self.python, "-I", str(self.sandbox / WORKER_FILE), str(self.sandbox), str(req_r), str(resp_w), json.dumps(limits)],
+                [self.python, "-I", str(self.sandbox / "runtime" / WORKER_FILE), str(work), str(req_r), str(resp_w), json.dumps(limits)],
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=out_w,
                 pass_fds=(req_r, resp_w),
-                cwd=self.sandbox,
+                cwd=work,
                 env=env,
                 start_new_session=True,
             )
@@ -222,6 +253,7 @@ class Session:
             raise WorkerLost(f"the grading process did not start: {exc}") from None
         if not hello.get("ok"):
             raise WorkerLost("the grading process did not start")
+        self.isolation = hello.get("isolation")
 
     def _kill(self):
         proc, self.proc = self.proc, None
@@ -235,9 +267,12 @@ class Session:
         for fd in (self.req_w, self.resp_r):
             try:
                 os.close(fd)
-            except OSError:
+            except (OSError, TypeError):
                 pass
-        self.reader.join(timeout=5)
+        self.req_w = self.resp_r = None  # closed numbers may be reused: never close them twice
+        _kill_orphans()
+        if self.reader is not None:
+            self.reader.join(timeout=5)
 
     def _death_reason(self):
         proc = self.proc
@@ -272,27 +307,32 @@ class Session:
                     raise WorkerLost(self._death_reason()) from None
 
     def _receive(self, deadline):
-        data = bytearray()
-        need = wire._LEN.size
-        size = None
+        (size,) = wire._LEN.unpack(self._read(wire._LEN.size, deadline))
         max_bytes = self.limits.max_message_mb << 20
-        while len(data) < need:
+        if size > max_bytes:
+            raise WorkerLost(f"the process sent {size} bytes, over the limit of {max_bytes}")
+        header, arrays = wire.unpack(self._read(size, deadline))
+        if not isinstance(header, dict):
+            raise wire.ProtocolError("the reply is not a mapping")
+        self.output.note_dropped(header.get("dropped", 0))
+        return header, arrays
+
+    def _read(self, size, deadline):
+        """Exactly `size` bytes from the worker, read straight into one buffer (a big reply is not copied)."""
+        data = bytearray(size)
+        view, got = memoryview(data), 0
+        while got < size:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("no answer in time")
             readable, _, _ = select.select([self.resp_r], [], [], left)
             if not readable:
                 continue
-            chunk = os.read(self.resp_r, min(need - len(data), 1 << 20))
-            if not chunk:
+            count = os.readv(self.resp_r, [view[got:]])
+            if not count:
                 raise WorkerLost(self._death_reason())
-            data += chunk
-            if size is None and len(data) >= wire._LEN.size:
-                size = wire._LEN.unpack_from(data)[0]
-                if size > max_bytes:
-                    raise WorkerLost(f"the process sent {size} bytes, over the limit of {max_bytes}")
-                need = wire._LEN.size + size
-        return wire.unpack(bytes(data[wire._LEN.size :]))
+            got += count
+        return data
 
     def _exchange(self, header, arrays, deadline):
         self._send(wire.pack(header, arrays), deadline)
@@ -313,6 +353,10 @@ class Session:
         timeout = min(timeout, left)
         try:
             return self._exchange(header, arrays, time.monotonic() + timeout)
+        except wire.ProtocolError as exc:  # student code wrote into the channel, say
+            reason = f"the process sent an unreadable reply ({exc})"
+            self._revive(reason)
+            raise WorkerLost(reason) from None
         except WorkerLost as exc:
             self._revive(str(exc))
             raise
@@ -320,12 +364,14 @@ class Session:
             pass
         try:
             os.kill(self.proc.pid, signal.SIGINT)
-            self._receive(time.monotonic() + self.limits.interrupt_grace)
+            reply = self._receive(time.monotonic() + self.limits.interrupt_grace)
         except (TimeoutError, WorkerLost, ProcessLookupError, wire.ProtocolError):
-            reason = f"it ran past {timeout:.0f} s and ignored the interrupt, so the process was restarted"
+            reason = f"it ran past {timeout:g} s and ignored the interrupt, so the process was restarted"
             self._revive(reason)
             raise Stuck(reason) from None
-        raise TimeoutError(f"it ran past {timeout:.0f} s and was interrupted")
+        if (reply[0].get("error") or {}).get("type") != "KeyboardInterrupt":
+            return reply  # it finished just as its time ran out
+        raise TimeoutError(f"it ran past {timeout:g} s and was interrupted")
 
     def _revive(self, reason):
         """Replace a dead or stuck worker and replay the cells that had finished.
@@ -367,26 +413,45 @@ class Session:
                 continue
             self.output.label = f"cell {report.index}"
             start = time.monotonic()
-            deaths = len(self.deaths)
-            try:
-                timeout = min(self.limits.cell_timeout, self.remaining() - self.limits.checks_reserve)
-                reply, _ = self._request({"op": "exec", "code": code}, [], timeout)
-            except (TimeoutError, Stuck) as exc:
-                report.status, report.error = "timeout", f"stopped: {exc}"
-            except WorkerLost as exc:
-                report.status, report.error = "died", str(exc)
-            except BudgetExhausted as exc:
-                if len(self.deaths) > deaths:  # it died, and no restart was left
-                    report.status, report.error = "died", f"{self.deaths[deaths]}; {exc}"
-                else:
-                    report.error = f"not run: {exc}"
-            else:
-                self.replayable.append(report.index)
-                report.status = "ok" if reply["ok"] else "error"
-                if not reply["ok"]:
-                    err = reply.get("error") or {}
-                    report.error = f"{err.get('type')}: {err.get('message')}"
+            self._run_cell(report, code)
             report.seconds = time.monotonic() - start
+
+    def _run_cell(self, report, code):
+        deaths = len(self.deaths)
+        try:
+            timeout = min(self.limits.cell_timeout, self.remaining() - self.limits.checks_reserve)
+            reply, _ = self._request({"op": "exec", "code": code}, [], timeout)
+        except (TimeoutError, Stuck) as exc:
+            report.status, report.error = "timeout", f"stopped: {exc}"
+            return
+        except WorkerLost as exc:
+            report.status, report.error = "died", str(exc)
+            return
+        except BudgetExhausted as exc:
+            if len(self.deaths) > deaths:  # it died, and no restart was left
+                report.status, report.error = "died", f"{self.deaths[deaths]}; {exc}"
+            else:
+                report.error = f"not run: {exc}"
+            return
+        err = reply.get("error") or {}
+        if err.get("memory") and self._holds_memory(err):
+            # What Jupyter's OOM-killed kernel would do: start afresh, without this cell.
+            report.status = "died"
+            report.error = f"it ran out of memory (the limit is {self.limits.memory_mb} MB), so the process was restarted"
+            try:
+                self._revive(report.error)
+            except BudgetExhausted as exc:
+                report.error += f"; {exc}"
+            return
+        self.replayable.append(report.index)
+        report.status = "ok" if reply["ok"] else "error"
+        if not reply["ok"]:
+            report.error = f"{err.get('type')}: {err.get('message')}"
+
+    def _holds_memory(self, err):
+        """After a MemoryError: is the process still holding much of its memory (a hog, not one failed allocation)?"""
+        used = err.get("memory_mb")
+        return not isinstance(used, int) or used > config.MEMORY_RESTART_SHARE * self.limits.memory_mb
 
     # -- calling student functions ---------------------------------------------------
 
@@ -403,7 +468,17 @@ class Session:
         try:
             reply, arrays = self._request(header, arrays, timeout or self.limits.call_timeout)
         except TimeoutError as exc:
+            self.check_problems.append(("timeout", fn, str(exc)))
             raise CallTimeout(str(exc)) from None
+        except Stuck as exc:
+            self.check_problems.append(("timeout", fn, str(exc)))
+            raise
+        except WorkerLost as exc:
+            self.check_problems.append(("died", fn, str(exc)))
+            raise
+        except BudgetExhausted as exc:
+            self.check_problems.append(("budget", fn, str(exc)))
+            raise
         if not reply["ok"]:
             raise StudentError(reply.get("error") or {})
         try:
@@ -412,29 +487,98 @@ class Session:
             raise StudentError({"type": "UnreadableResult", "message": f"the result could not be read: {exc}"}) from None
         return (value, after) if return_args else value
 
+    def audit(self):
+        """{'events': [...], 'tampered': [...]}: what the worker's audit noted, for the instructor."""
+        reply, arrays = self._request({"op": "audit"}, [], self.limits.call_timeout)
+        return wire.decode(reply["value"], arrays)
+
     def defined_names(self):
         reply, arrays = self._request({"op": "names"}, [], self.limits.call_timeout)
         return set(wire.decode(reply["value"], arrays))
 
 
-def sweep_stale_sandboxes(max_age):
-    """Remove sandboxes whose grader died without cleaning up (e.g. it was SIGKILLed)."""
-    for path in Path(tempfile.gettempdir()).glob(SANDBOX_PREFIX + "*"):
+_SUBREAPER = False
+
+
+def become_subreaper():
+    """Linux: make this process adopt the orphans of student code.
+
+    A subprocess the student started in its own session (setsid) escapes the
+    kill of the worker's process group; as a subreaper, this process becomes its
+    parent and kills it with the worker. Only for a process that runs nothing
+    but graders (gradescope.main): every other child of it is killed too.
+    """
+    global _SUBREAPER
+    try:
+        import ctypes
+
+        _SUBREAPER = ctypes.CDLL(None, use_errno=True).prctl(36, 1) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _kill_orphans():
+    """Kill and reap every child of this subreaper (called once the worker is dead)."""
+    if not _SUBREAPER:
+        return
+    for _ in range(10):  # an orphan may fork while we look
+        children = _children(os.getpid())
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError, PermissionError):
+                pass
+
+
+def _children(parent):
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def owned_temp_dir(prefix):
+    """A new folder in the temp dir, marked with this process's id so a later sweep knows its owner."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    (path / OWNER_FILE).write_text(str(os.getpid()))
+    return path
+
+
+def sweep_stale_dirs(prefix, max_age):
+    """Remove temp folders (sandboxes, batch folders) whose owner died without cleaning up (e.g. it was SIGKILLed)."""
+    for path in Path(tempfile.gettempdir()).glob(prefix + "*"):
         try:
             owner = int((path / OWNER_FILE).read_text())
-            os.kill(owner, 0)
-            continue  # its grader is alive
-        except ProcessLookupError:
-            pass  # its grader is gone
-        except PermissionError:
-            continue  # alive, and someone else's
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # no owner recorded (yet): judge by age
             try:
                 if time.time() - path.stat().st_mtime < max_age:
                     continue
             except OSError:
                 continue
+        else:
+            if _alive(owner):
+                continue
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, and someone else's
+    try:  # a zombie (not yet reaped, e.g. its parent was killed) has finished
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _pump_output(fd, log):
@@ -443,13 +587,14 @@ def _pump_output(fd, log):
             chunk = stream.read(65536)
             if not chunk:
                 return
-            log.add(chunk.decode("utf-8", errors="replace"))
+            log.add(chunk)
 
 
 def _worker_env(sandbox):
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": str(sandbox),
+        "TMPDIR": str(sandbox),  # the student's temporary files go when the sandbox goes
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(sandbox / ".matplotlib"),
@@ -462,12 +607,31 @@ def _worker_env(sandbox):
 
 
 def _fill_sandbox(sandbox):
-    """Everything student code may see: the public package, the worker, an otter stand-in."""
-    shutil.copy2(wire.__file__, sandbox / WORKER_FILE)
-    shutil.copytree(
-        Path(backprop_lab.__file__).parent,
-        sandbox / "backprop_lab",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    (sandbox / "otter").mkdir()
-    (sandbox / "otter" / "__init__.py").write_text(OTTER_SHIM)
+    """runtime/: the worker and the jail, which student code can never write (a restarted worker
+    runs them before it is jailed). work/: what student code may see and change: the public
+    package and an otter stand-in; it is its working directory and, when we are root, its own.
+    """
+    runtime, work = sandbox / "runtime", sandbox / "work"
+    runtime.mkdir()
+    shutil.copy2(wire.__file__, runtime / WORKER_FILE)
+    shutil.copy2(Path(wire.__file__).with_name("jail.py"), runtime / JAIL_FILE)
+    work.mkdir()
+    shutil.copytree(Path(backprop_lab.__file__).parent, work / "backprop_lab", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (work / "otter").mkdir()
+    (work / "otter" / "__init__.py").write_text(OTTER_SHIM)
+    if os.getuid() == 0 and config.ISOLATE:
+        sandbox.chmod(0o711)  # the student user may pass through, not list or write
+        runtime.chmod(0o755)
+        for path in [work, *work.rglob("*")]:
+            os.chown(path, config.SANDBOX_USER, config.SANDBOX_USER, follow_symlinks=False)
+
+
+def _python_dirs(python):
+    """Folders the worker's Python needs (its installation and, for a venv, the venv), read-only in the jail."""
+    import sysconfig
+
+    real = os.path.realpath(python)
+    dirs = {os.path.dirname(os.path.dirname(real)), sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"]}
+    if os.path.realpath(sys.executable) != real:  # a different interpreter: its own prefix
+        dirs.add(os.path.dirname(os.path.dirname(python)))
+    return sorted(d for d in dirs if d and os.path.isdir(d))

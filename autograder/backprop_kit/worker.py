@@ -182,8 +182,9 @@ def write_all(fd, data):
 
 
 class Worker:
-    def __init__(self, sandbox, req_fd, resp_fd):
+    def __init__(self, sandbox, req_fd, resp_fd, isolation="none", audit=None):
         self.req_fd, self.resp_fd = req_fd, resp_fd
+        self.isolation, self.audit = isolation, audit
         self.objects = {}
         self.shell = None
         self.namespace = {"__name__": "__main__"}
@@ -203,22 +204,24 @@ class Worker:
 
     def reply(self, header, value=None):
         tree, arrays = encode(value, self.store)
-        write_all(self.resp_fd, pack(dict(header, value=tree), arrays))
+        # output cut in this process is reported, so the grader can say output was cut
+        write_all(self.resp_fd, pack(dict(header, value=tree, dropped=_OUTPUT.dropped), arrays))
 
     def run(self):
         import numpy  # noqa: F401  (decode needs it loaded)
 
-        self.reply({"ok": True, "pid": os.getpid()})
+        self.reply({"ok": True, "pid": os.getpid(), "isolation": self.isolation})
         while True:
             try:
                 body = read_frame(self.req_fd, 1 << 40)
             except EOFError:
                 return
             header, arrays = unpack(body)
+            _OUTPUT.reset()
             try:
                 self.handle(header, arrays)
-            except KeyboardInterrupt:
-                self.reply({"ok": False, "error": _error_info(KeyboardInterrupt("interrupted"))})
+            except Exception as exc:  # noqa: BLE001 - e.g. a result nested too deeply: report it, keep serving
+                self.reply({"ok": False, "error": _error_info(exc)})
 
     def handle(self, request, arrays):
         op = request["op"]
@@ -226,6 +229,8 @@ class Worker:
             self.reply(self.exec_cell(request["code"]))
         elif op == "call":
             self.call(request, arrays)
+        elif op == "audit":
+            self.reply({"ok": True}, self.audit.report() if self.audit else {"events": [], "tampered": []})
         elif op == "names":
             names = sorted(k for k, v in self.namespace.items() if callable(v) and not k.startswith("_"))
             self.reply({"ok": True}, names)
@@ -234,15 +239,25 @@ class Worker:
 
     def exec_cell(self, code):
         if self.shell is None:
+            import contextlib
+
             from IPython.core.interactiveshell import InteractiveShell
             from traitlets.config import Config
+
+            class Shell(InteractiveShell):
+                @contextlib.contextmanager
+                def _tee(self, channel):
+                    # IPython 9 keeps a copy of everything printed, in memory, for its history:
+                    # a print loop would fill the memory and run four times slower. Not here.
+                    yield
 
             settings = Config()
             settings.HistoryManager.enabled = False
             settings.InteractiveShell.colors = "nocolor"
-            self.shell = InteractiveShell.instance(config=settings, user_ns=self.namespace)
+            self.shell = Shell.instance(config=settings, user_ns=self.namespace)
         try:
-            result = self.shell.run_cell(code, store_history=False)
+            with _interruptible():
+                result = self.shell.run_cell(code, store_history=False)
         except BaseException as exc:  # noqa: BLE001 - report anything, keep serving
             return {"ok": False, "error": _error_info(exc)}
         finally:
@@ -259,9 +274,10 @@ class Worker:
         values = []
         try:
             pick = request.get("pick")
-            for call_args in args if request.get("many") else [args]:
-                value = fn(*call_args)
-                values.append(value if pick is None else value[pick])
+            with _interruptible():
+                for call_args in args if request.get("many") else [args]:
+                    value = fn(*call_args)
+                    values.append(value if pick is None else value[pick])
         except BaseException as exc:  # noqa: BLE001 - the student's error is a result
             _flush()
             self.reply({"ok": False, "error": _error_info(exc)})
@@ -281,11 +297,101 @@ def _flush():
 
 
 def _error_info(exc):
+    """Type, message and traceback of an exception; never raises, whatever the student's __str__ does."""
     import traceback
 
-    lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    text = "".join(lines)
-    return {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": text[-4000:]}
+    def safe(describe):
+        try:
+            return str(describe())
+        except BaseException:  # noqa: BLE001 - a student's exception may break str()
+            return "<could not be described>"
+
+    info = {
+        "type": safe(lambda: type(exc).__name__)[:200],
+        "message": safe(lambda: exc)[:2000],
+        "traceback": safe(lambda: "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))[-4000:],
+    }
+    if isinstance(exc, MemoryError):  # numpy's is a subclass with another name
+        info["memory"] = True
+        info["memory_mb"] = _memory_in_use_mb()
+    return info
+
+
+def _memory_in_use_mb():
+    """This process's address space in MB (what RLIMIT_AS counts), or None if unknown.
+
+    Inside the jail /proc is the PID namespace's own, so /proc/self is still this process.
+    """
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") >> 20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class _OutputBudget:
+    """The characters of output one request may still write, shared by stdout and stderr."""
+
+    def __init__(self):
+        self.cap = self.room = 0
+        self.dropped = 0
+
+    def reset(self):
+        self.room, self.dropped = self.cap, 0
+
+
+_OUTPUT = _OutputBudget()
+
+
+class _CappedStream:
+    """sys.stdout and sys.stderr of the worker: past the cap, text is counted and dropped.
+
+    Dropping here costs no system call, so a print loop of a million lines stays
+    cheap. Output that bypasses it (os.write, subprocesses) is capped by the grader.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        if _OUTPUT.room <= 0 and type(text) is str:  # the usual flood: count, drop, return (kept short: it is hot)
+            _OUTPUT.dropped += len(text)
+            return len(text)
+        if not isinstance(text, str):
+            return self._stream.write(text)  # the real stream raises its usual TypeError
+        if len(text) <= _OUTPUT.room:
+            _OUTPUT.room -= len(text)
+            return self._stream.write(text)
+        if _OUTPUT.room > 0:
+            self._stream.write(text[: _OUTPUT.room])
+        _OUTPUT.dropped += len(text) - _OUTPUT.room
+        _OUTPUT.room = 0
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class _interruptible:
+    """SIGINT raises KeyboardInterrupt only while student code runs.
+
+    Outside (waiting for a request, sending a reply) it is ignored, so an interrupt
+    that arrives just after a cell finished cannot break the channel.
+    """
+
+    def __enter__(self):
+        import signal
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __exit__(self, *exc):
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def apply_limits(limits):
@@ -308,6 +414,13 @@ def apply_limits(limits):
         cap(resource.RLIMIT_NPROC, limits["max_processes"])
     # an oversized write fails with an OSError instead of killing the process
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # see _interruptible
+    # if the machine runs out of memory anyway, the kernel's OOM killer takes this process, not the grader
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("1000")
+    except OSError:
+        pass
     _die_with_parent(signal.SIGKILL)
 
 
@@ -324,11 +437,90 @@ def _die_with_parent(sig):
         os._exit(1)
 
 
+class Audit:
+    """What student code did that an instructor should review; installed before it runs.
+
+    An audit hook (which Python offers no way to remove) notes opens, listings and deletions
+    of paths outside the sandbox and the Python installation, and imports of the grading
+    package; `report` also lists grading and numpy functions that were replaced. Student code
+    runs in this process, so a determined student could hide from this: it is a record for
+    review, not a defence (the defence is that nothing hidden is reachable, and that every
+    comparison happens in the grader).
+    """
+
+    EVENTS = {"open", "os.listdir", "os.scandir", "os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.chmod", "os.truncate"}
+    HIDDEN = ("reference", "hidden_checks", "backprop_kit", "/autograder", "solutions")
+    WATCHED = {
+        "numpy": ("allclose", "isclose", "array_equal", "array_equiv"),
+        "numpy.testing": ("assert_allclose", "assert_array_equal", "assert_array_almost_equal", "assert_almost_equal", "assert_equal"),
+        "numpy.linalg": ("norm",),
+        "otter": ("Notebook",),
+        "backprop_lab.checking": ("check", "run_cases", "expect_array", "LocalCaller", "rel_error"),
+    }
+
+    def __init__(self, sandbox, allowed):
+        import importlib
+
+        self.sandbox = sandbox
+        self.allowed = tuple(allowed)
+        self.events = []
+        self.originals = {}
+        for module, names in self.WATCHED.items():
+            try:
+                mod = importlib.import_module(module)
+            except Exception:  # noqa: BLE001
+                continue
+            self.originals.update({(module, name): getattr(mod, name, None) for name in names})
+        sys.addaudithook(self.hook)
+
+    def hook(self, event, args):
+        if len(self.events) >= 40:
+            return
+        if event == "import":
+            if args and isinstance(args[0], str) and args[0].split(".")[0] in ("backprop_kit", "reference", "hidden_checks", "solutions"):
+                self.events.append(f"import {args[0]}")
+            return
+        if event not in self.EVENTS or not args or not isinstance(args[0], (str, bytes)):
+            return
+        path = os.path.abspath(os.fsdecode(args[0]))
+        if event == "open":  # builtins.open passes a mode string, os.open an int of flags
+            mode = args[1] if len(args) > 1 else "r"
+            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+        else:
+            writes = event not in ("os.listdir", "os.scandir")
+        outside = not path.startswith(self.allowed)
+        escapes = writes and not path.startswith((self.sandbox, "/tmp"))
+        if any(word in path for word in self.HIDDEN) or outside or escapes:
+            self.events.append(f"{event} {path}"[:300])
+
+    def report(self):
+        tampered = []
+        for (module, name), original in self.originals.items():
+            mod = sys.modules.get(module)
+            if mod is not None and getattr(mod, name, None) is not original:
+                tampered.append(f"{module}.{name} was replaced")
+        return {"events": list(self.events), "tampered": tampered}
+
+
 def main(argv):
     sandbox, req_fd, resp_fd = argv[1], int(argv[2]), int(argv[3])
-    apply_limits(json.loads(argv[4]))
+    limits = json.loads(argv[4])
+    apply_limits(limits)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # runtime/: the jail module
+    import _bpk_jail
+
+    del sys.path[0]
+    sys.path.insert(0, sandbox)
+    isolation = _bpk_jail.enter(dict(limits.get("jail", {}), sandbox=sandbox))
+    _die_with_parent(__import__("signal").SIGKILL)  # a change of user clears the parent-death signal
+    _OUTPUT.cap = limits["output_per_cell"]
+    sys.stdout, sys.stderr = _CappedStream(sys.stdout), _CappedStream(sys.stderr)
     os.chdir(sandbox)
-    Worker(sandbox, req_fd, resp_fd).run()
+    import numpy  # noqa: F401  (loaded before student code: the audit keeps its original functions)
+
+    audit = Audit(sandbox, [sandbox] + limits.get("jail", {}).get("read_only", []) + ["/usr", "/etc", "/dev", "/tmp", "/proc", "/sys", "/lib"])
+    Worker(sandbox, req_fd, resp_fd, isolation, audit).run()
 
 
 if __name__ == "__main__":

@@ -83,6 +83,9 @@ MEMORY_RESTART_SHARE = 0.5  # a cell hitting the memory limit while its process 
 #                             this share of it is treated like an OOM-killed kernel: restart without it
 FILE_SIZE_LIMIT_MB = 64  # largest file student code may write
 MAX_PROCESSES = 64  # processes the unprivileged student user may run (where one is used)
+ISOLATE = True  # shut student code in a namespace jail (see backprop_kit/jail.py) where the machine allows
+SANDBOX_USER = 65534  # the unprivileged user student code runs as when grading runs as root ("nobody")
+SANDBOX_TMP_MB = 64  # size of the private /tmp inside the jail
 OUTPUT_CAP_PER_CELL = 20_000  # characters of a cell's output kept for the report
 OUTPUT_CAP_TOTAL = 200_000  # characters of output kept per submission
 RESULT_TEXT_CAP = 20_000  # characters of each text field of results.json (the student controls error messages)

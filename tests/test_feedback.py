@@ -1,0 +1,170 @@
+"""Feedback that teaches: every known mistake is named, correct code never gets a hint."""
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from backprop_kit.hidden_checks import diagnose, hidden_cases, reference
+from backprop_kit.hints import CATALOGUE
+from backprop_lab import config
+from backprop_lab.checking import LocalCaller, run_cases, summary
+from backprop_lab.public_checks import PUBLIC
+
+from conftest import REPO, grade_cli, notebook_from_cells, results
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from buggy import CORRECT_VARIANTS  # noqa: E402
+from mistakes import MISTAKES  # noqa: E402
+
+REFERENCE_SOURCE = (REPO / "solutions" / "reference.py").read_text()
+HEADER = "import numpy as np\nfrom backprop_lab.helpers import *"
+FULL = sum(a + b for a, b in config.POINTS.values())
+
+
+def namespace(functions=(), setup=None):
+    """A notebook's globals: the reference's code, then a setup cell and the given functions."""
+    ns = {}
+    exec(HEADER, ns)
+    exec(REFERENCE_SOURCE, ns)
+    if setup:
+        exec(setup, ns)
+    for source in functions:
+        exec(source, ns)
+    return ns
+
+
+def cells(functions=(), setup=None):
+    return [HEADER, REFERENCE_SOURCE] + ([setup] if setup else []) + list(functions)
+
+
+@pytest.fixture(scope="module")
+def graded(kit, tmp_path_factory):
+    """Every planted mistake and every correct variant, graded in one batch through the grader."""
+    folder = tmp_path_factory.mktemp("feedback")
+    for mid, m in MISTAKES.items():
+        notebook_from_cells(folder / f"mistake-{mid}.ipynb", cells(m["functions"].values(), m["setup"]))
+    for vid, v in CORRECT_VARIANTS.items():
+        notebook_from_cells(folder / f"correct-{vid}.ipynb", cells(v["functions"].values(), v.get("setup")))
+    out = folder / "out"
+    proc, rows = grade_cli([folder], out, kit["dist"] / "autograder.zip", "--seed", "11")
+    assert proc.returncode == 0, proc.stderr
+    return out, rows
+
+
+def test_every_catalogue_entry_has_a_planted_bug():
+    assert {m.id for m in CATALOGUE} <= set(MISTAKES)
+    assert len(CATALOGUE) >= 15
+
+
+@pytest.mark.parametrize("mistake_id", sorted(MISTAKES))
+def test_each_known_mistake_fails_its_question_and_names_itself_and_the_function(graded, mistake_id):
+    out, rows = graded
+    entry = MISTAKES[mistake_id]
+    question, function = entry["question"], next(iter(entry["functions"]))
+    row = rows[f"mistake-{mistake_id}.ipynb"]
+    assert float(row[question]) < sum(config.POINTS[question]), f"{mistake_id} kept full marks in {question}"
+    text = "\n".join(t["output"] for t in results(out, f"mistake-{mistake_id}")["tests"] if t["name"].startswith(question))
+    expected = "modified its input" if mistake_id == "modified-its-input" else f"Hint [{mistake_id}]"
+    assert expected in text, text[:3000]
+    assert function in text
+
+
+@pytest.mark.parametrize("variant", sorted(CORRECT_VARIANTS))
+def test_differently_written_correct_code_gets_full_marks_and_no_hint(graded, variant):
+    out, rows = graded
+    assert float(rows[f"correct-{variant}.ipynb"]["total"]) == FULL
+    text = json.dumps(results(out, f"correct-{variant}"))
+    assert "Hint [" not in text
+
+
+def test_correct_answers_never_match_a_known_mistake():
+    """Even after an unrelated failure, a call whose answer is right is never given a hint."""
+    R = reference()
+    hidden = hidden_cases()
+    for seed in range(4):
+        for question, cases in hidden.items():
+            for case in cases:
+                if "digits" in case.title or "XOR" in case.title:
+                    continue
+                caller = LocalCaller(vars(R))
+                run_cases([case], caller, np.random.default_rng([seed, 99]))
+                assert caller.log, case.title
+                assert diagnose(caller.log) is None, (question, case.title)
+
+
+def _hidden_failures(question, functions):
+    ns = namespace(functions)
+    out = run_cases(hidden_cases()[question], LocalCaller(ns), np.random.default_rng(2), diagnose=diagnose)
+    return [o.message for o in out if not o.passed]
+
+
+def test_a_gradient_bug_is_reported_as_backward_disagreeing_with_its_own_forward():
+    messages = _hidden_failures("tanh", ["def tanh_backward(dA, Z):\n    return dA * (1 - np.tanh(Z)) * 0.5\n"])
+    assert any("your backward disagrees with your own forward (a gradient bug)" in m for m in messages)
+
+
+def test_a_forward_bug_is_reported_as_forward_disagreeing_with_the_reference():
+    # a steeper sigmoid, with the backward that matches it: consistent, but not the course's sigmoid
+    forward = "def sigmoid_forward(Z):\n    return 1.0 / (1.0 + np.exp(-2.0 * np.clip(Z, -300, 300)))\n"
+    backward = "def sigmoid_backward(dA, Z):\n    s = sigmoid_forward(Z)\n    return dA * 2.0 * s * (1 - s)\n"
+    messages = _hidden_failures("sigmoid", [forward, backward])
+    assert any("forward disagrees with the reference" in m for m in messages)
+    backward_messages = [m for m in messages if m.startswith("sigmoid_backward")]
+    assert backward_messages and all("(a forward bug)" in m for m in backward_messages if "Oracles:" in m)
+
+
+def test_a_failing_check_names_function_quantity_shapes_errors_and_a_slice():
+    messages = _hidden_failures("dense", [MISTAKES["dense-one-over-n-twice"]["functions"]["dense_backward"]])
+    message = next(m for m in messages if "dense_backward → dW" in m)
+    for part in ("inputs: dZ (", "A_prev (", "largest absolute error", "largest relative error", "expected", "yours", "relative error"):
+        assert part in message, message
+    shape_message = next(m for m in _hidden_failures("dense", [MISTAKES["db-no-keepdims"]["functions"]["dense_backward"]]) if "→ db" in m)
+    assert "expected shape" in shape_message and "got shape" in shape_message
+
+
+def test_grader_check_in_the_handout_names_a_known_mistake(kit, tmp_path):
+    with zipfile.ZipFile(kit["dist"] / "student.zip") as archive:
+        archive.extractall(tmp_path)
+    script = (
+        "import numpy as np\n"
+        "ns = {}\n"
+        f"exec({REFERENCE_SOURCE!r}, ns)\n"
+        f"exec({MISTAKES['dW-transposed']['functions']['dense_backward']!r}, ns)\n"
+        "import backprop_lab\nprint(backprop_lab.__file__)\n"
+        "from backprop_lab.checking import check\n"
+        "try:\n    check('dense', ns)\nexcept AssertionError as exc:\n    print(exc)\n"
+    )
+    # as in the student's notebook: the handout's folder comes first on sys.path
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.stdout.startswith(str(tmp_path)), proc.stdout + proc.stderr
+    assert "Hint [dW-transposed]" in proc.stdout, proc.stdout + proc.stderr
+    assert "dense_backward → dW" in proc.stdout
+
+
+def test_notebook_summary_lists_every_question_and_the_first_thing_to_fix():
+    ns = namespace([MISTAKES["db-not-summed"]["functions"]["dense_backward"]])
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        summary(ns)
+    table = buffer.getvalue()
+    rows = {line.split()[0]: line for line in table.splitlines()[2:]}
+    assert set(rows) == set(PUBLIC)
+    assert "dense_backward → db" in rows["dense"]
+    assert rows["sgd"].split()[1] == f"{len(PUBLIC['sgd'])}/{len(PUBLIC['sgd'])}"
+
+
+def test_solution_notebook_ends_with_a_summary_where_everything_passes(kit):
+    import nbformat
+
+    nb = nbformat.read(kit["dist"] / "solutions.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "summary()" in c.source)
+    text = "".join(o.get("text", "") for o in cell.outputs)
+    for question, cases in PUBLIC.items():
+        assert f"{len(cases)}/{len(cases)}" in next(line for line in text.splitlines() if line.startswith(question))
