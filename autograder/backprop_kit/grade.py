@@ -74,16 +74,26 @@ class RemoteCaller:
         self.session = session
         self.missing = []  # functions the checks needed that the notebook does not define
         self.log = []  # (name, args, value) of each call, for diagnosing a failure
+        self.seconds = {"finite differences": 0.0, "training (student's train)": 0.0}
 
     def call(self, name, *args):
-        value, after = self._guard(name, lambda: self.session.call(name, args, return_args=True))
+        started = time.monotonic()
+        try:
+            value, after = self._guard(name, lambda: self.session.call(name, args, return_args=True))
+        finally:
+            if name == "train":
+                self.seconds["training (student's train)"] += time.monotonic() - started
         if after is not None:
             expect_unchanged(name, args, after)
         self.log.append((name, args, value))
         return value
 
     def call_many(self, name, arglists, pick=None):
-        return self._guard(name, lambda: self.session.call(name, arglists, many=True, pick=pick))
+        started = time.monotonic()  # batches of calls are the finite differences
+        try:
+            return self._guard(name, lambda: self.session.call(name, arglists, many=True, pick=pick))
+        finally:
+            self.seconds["finite differences"] += time.monotonic() - started
 
     def _guard(self, name, thunk):
         try:
@@ -171,9 +181,19 @@ def _test_entry(question, part, score, max_score, output, visibility):
 
 def _grade_cells(cells, seed, limits):
     hidden = hidden_cases()
-    tests, score, summary = [], 0.0, []
+    tests, score, summary, timings = [], 0.0, [], {}
+    clock = time.monotonic()
+
+    def lap(name):
+        nonlocal clock
+        now = time.monotonic()
+        timings[name] = round(timings.get(name, 0.0) + now - clock, 3)
+        clock = now
+
     with Session(cells, limits) as session:
+        lap("worker start")
         session.run_notebook()
+        lap("notebook execution")
         caller = RemoteCaller(session)
         for index, (question, (public_points, hidden_points)) in enumerate(config.POINTS.items()):
             rng = np.random.default_rng([seed, index])
@@ -183,15 +203,20 @@ def _grade_cells(cells, seed, limits):
                 ("hidden", hidden[question], hidden_points, config.HIDDEN_VISIBILITY),
             ):
                 outcomes = parts[part] = run_cases(cases, caller, rng, diagnose)
+                lap(f"{part}:{question}")
                 earned = question_score(points, outcomes)
                 score += earned
                 tests.append(_test_entry(question, part, earned, points, report(f"{question} ({part})", outcomes), visibility))
             summary.append(_summary_row(question, parts))
         status, message = _status(session, _missing_functions(session, caller))
         notebook_report = _notebook_report(session)
-        review = review_notes(cells, session)
+        audit = _audit(session)
+        review = review_notes(cells, audit)
+    timings.update({k: round(v, 3) for k, v in caller.seconds.items()})
     output = f"Status: {status}. {message}\n{notebook_report}".rstrip() + "\n\n" + summary_table(summary) + "\n"
-    extra = {"status": status, "message": message, "isolation": session.isolation}
+    extra = {"status": status, "message": message, "isolation": session.isolation, "timings": timings}
+    if audit.get("peak_rss_mb"):
+        extra["peak_rss_mb"] = audit["peak_rss_mb"]
     if review:
         extra["review"] = review
     return {"score": round(score, 4), "output": output, "tests": tests, "extra_data": extra}
@@ -209,17 +234,20 @@ SUSPICIOUS_CODE = (
 )
 
 
-def review_notes(cells, session):
+def _audit(session):
+    try:
+        return session.audit()
+    except Exception:  # noqa: BLE001 - the process may be gone; the static scan still stands
+        return {}
+
+
+def review_notes(cells, audit):
     """What an instructor should look at: suspicious code, and what the sandbox's audit saw."""
     notes = []
     code = "\n".join(cells)
     for pattern, what in SUSPICIOUS_CODE:
         if re.search(pattern, code):
             notes.append(f"code {what}")
-    try:
-        audit = session.audit()
-    except Exception:  # noqa: BLE001 - the process may be gone; the static scan still stands
-        audit = {}
     notes.extend(audit.get("tampered", []))
     events = audit.get("events", [])
     if events:

@@ -47,9 +47,25 @@ def _stop_with_parent(sig):
         pass
 
 
+def hide_source(root):
+    """As root, make the autograder's files (reference, hidden checks) unreadable to everyone else.
+
+    Student code runs as an unprivileged user; where the jail's namespaces are refused (some
+    containers), these permissions are what keeps it from reading them.
+    """
+    if os.getuid() != 0:
+        return
+    for path in (root / "source", root / "results"):
+        try:
+            os.chmod(path, 0o700 if path.name == "source" else 0o755)
+        except OSError:
+            pass
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else "/autograder")
+    hide_source(root)
     # a polite stop (SIGTERM) unwinds like Ctrl-C, so the sandbox is cleaned up
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     _stop_with_parent(signal.SIGTERM)

@@ -458,11 +458,12 @@ class Audit:
         "backprop_lab.checking": ("check", "run_cases", "expect_array", "LocalCaller", "rel_error"),
     }
 
-    def __init__(self, sandbox, allowed):
+    def __init__(self, sandbox, allowed, python_dirs=()):
         import importlib
 
         self.sandbox = sandbox
         self.allowed = tuple(allowed)
+        self.python_dirs = tuple(python_dirs) or ("\0",)
         self.events = []
         self.originals = {}
         for module, names in self.WATCHED.items():
@@ -483,6 +484,8 @@ class Audit:
         if event not in self.EVENTS or not args or not isinstance(args[0], (str, bytes)):
             return
         path = os.path.abspath(os.fsdecode(args[0]))
+        if path.startswith(self.python_dirs) and not (event == "open" and "w" in str(args[1:2])):
+            return  # the import system reading installed packages (their metadata included)
         if event == "open":  # builtins.open passes a mode string, os.open an int of flags
             mode = args[1] if len(args) > 1 else "r"
             flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
@@ -500,7 +503,10 @@ class Audit:
             mod = sys.modules.get(module)
             if mod is not None and getattr(mod, name, None) is not original:
                 tampered.append(f"{module}.{name} was replaced")
-        return {"events": list(self.events), "tampered": tampered}
+        import resource
+
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        return {"events": list(self.events), "tampered": tampered, "peak_rss_mb": peak_mb}
 
 
 def main(argv):
@@ -519,7 +525,10 @@ def main(argv):
     os.chdir(sandbox)
     import numpy  # noqa: F401  (loaded before student code: the audit keeps its original functions)
 
-    audit = Audit(sandbox, [sandbox] + limits.get("jail", {}).get("read_only", []) + ["/usr", "/etc", "/dev", "/tmp", "/proc", "/sys", "/lib"])
+    # entries the jail hid (an editable install's source folder) would only make imports look there
+    sys.path[:] = [p for p in sys.path if p and os.path.isdir(p)]
+    python_dirs = limits.get("jail", {}).get("read_only", [])
+    audit = Audit(sandbox, [sandbox, *python_dirs, "/usr", "/etc", "/dev", "/tmp", "/proc", "/sys", "/lib"], python_dirs)
     Worker(sandbox, req_fd, resp_fd, isolation, audit).run()
 
 
