@@ -231,11 +231,18 @@ def test_master_notebook_states_the_equations_and_every_docstring_names_its_equa
         assert re.search(r"shape|\(n_", doc), f"{name}'s docstring gives no shapes"
 
 
-def test_written_questions_are_otter_manual_questions_with_points():
-    nb = nbformat.read(MASTER, as_version=4)
+def test_written_questions_are_otter_manual_questions_with_their_points_from_config():
+    from backprop_kit.build import with_written_points
+    from backprop_lab import config
+
+    nb = with_written_points(nbformat.read(MASTER, as_version=4))  # what the build hands to otter assign
     configs = [c.source for c in nb.cells if c.cell_type == "raw" and c.source.startswith("# BEGIN QUESTION") and "manual: true" in c.source]
-    assert [re.search(r"name: (\S+)", s).group(1) for s in configs] == WRITTEN
-    assert all("points: 2" in s for s in configs)
+    names = [re.search(r"name: (\S+)", s).group(1) for s in configs]
+    assert names == WRITTEN and set(names) == set(config.WRITTEN_POINTS)
+    for name, source in zip(names, configs):
+        assert f"points: {config.WRITTEN_POINTS[name]}" in source
+    master = nbformat.read(MASTER, as_version=4)  # the points live in config only
+    assert not any("points:" in c.source for c in master.cells if c.cell_type == "raw")
 
 
 # ---------------------------------------------------------------- the built solutions notebook

@@ -117,7 +117,7 @@ def solution_drift(master=MASTER, reference=REFERENCE):
 def run_otter_assign(work):
     stage = work / "stage"
     stage.mkdir()
-    shutil.copy2(MASTER, stage / NOTEBOOK)
+    nbformat.write(with_written_points(nbformat.read(MASTER, as_version=4)), stage / NOTEBOOK)
     _copy_package(Path(backprop_lab.__file__).parent, stage / "backprop_lab")
     (stage / "backprop_lab" / "public_hints.json").write_text(public_hints_json())
     out = work / "assign"
@@ -129,6 +129,26 @@ def run_otter_assign(work):
     if proc.returncode != 0:
         raise BuildError(f"otter assign failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return out
+
+
+def with_written_points(nb):
+    """The master with config.WRITTEN_POINTS written into its hand-graded questions' configs."""
+    from backprop_lab import config
+
+    found = set()
+    for cell in nb.cells:
+        lines = cell.source.splitlines()
+        if cell.cell_type != "raw" or not lines or lines[0].strip() != "# BEGIN QUESTION":
+            continue
+        name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("name:")), None)
+        if name in config.WRITTEN_POINTS:
+            found.add(name)
+            lines = [line for line in lines if not line.startswith("points:")] + [f"points: {config.WRITTEN_POINTS[name]}"]
+            cell.source = "\n".join(lines)
+    missing = set(config.WRITTEN_POINTS) - found
+    if missing:
+        raise BuildError(f"config.WRITTEN_POINTS names questions the master notebook does not have: {sorted(missing)}")
+    return nb
 
 
 def public_hints_json():

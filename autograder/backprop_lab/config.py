@@ -24,6 +24,13 @@ POINTS = {
 }
 QUESTIONS = tuple(POINTS)
 
+# Written questions, graded by hand on Gradescope (otter manual questions): points each.
+WRITTEN_POINTS = {
+    "written_zero_init": 2,
+    "written_vanishing": 2,
+    "written_finite_differences": 2,
+}
+
 # Gradescope visibility of the hidden part of each question:
 # "visible", "hidden", "after_due_date" or "after_published".
 HIDDEN_VISIBILITY = "after_published"
