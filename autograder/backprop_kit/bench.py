@@ -226,6 +226,7 @@ def run(dist=REPO / "dist", out=REPO / "docs" / "benchmarks.md"):
     hidden = sum(v for k, v in timings.items() if k.startswith("hidden:"))
     if timings:
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
+        parts += f"; all hidden checks together {hidden:.2f} s"
         rows.append(("Where one grading's time goes", parts, "all hidden checks < 5 s", hidden < 5.0))
     print("4/5 training against scikit-learn ...", flush=True)
     t_ours, t_sklearn, acc_ours, acc_sklearn = bench_training()
