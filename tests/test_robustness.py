@@ -276,6 +276,23 @@ def test_a_killed_batch_takes_its_graders_and_workers_down_and_the_next_run_swee
     assert_clean(tmpdir)
 
 
+def test_a_half_deleted_folder_of_a_dead_grader_is_swept_and_a_live_graders_is_kept(tmp_path, monkeypatch):
+    from backprop_kit.session import SANDBOX_PREFIX, owned_temp_dir, sweep_stale_dirs
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs
+    # what a grader killed in the middle of removing its sandbox leaves: a few files, no marker inside
+    orphan = tmp_path / f"{SANDBOX_PREFIX}{dead.pid}-abc123"
+    (orphan / "work" / ".root").mkdir(parents=True)
+    (orphan / "work" / "helpers.py").write_text("x = 1\n")
+    ours = owned_temp_dir(SANDBOX_PREFIX)
+    (ours / "work").mkdir()
+    sweep_stale_dirs(SANDBOX_PREFIX, max_age=3600)
+    assert not orphan.exists()
+    assert (ours / "work").is_dir()
+
+
 # -- Gradescope's own layout ----------------------------------------------------------------------------
 
 

@@ -34,7 +34,6 @@ from . import worker as wire
 WORKER_FILE = "_bpk_worker.py"
 JAIL_FILE = "_bpk_jail.py"
 SANDBOX_PREFIX = "bpk-sandbox-"
-OWNER_FILE = ".bpk-owner"
 START_TIMEOUT_S = 60.0
 OTTER_SHIM = '''"""Stand-in for otter while grading: the grader runs the checks itself."""
 
@@ -201,7 +200,7 @@ class Session:
     def close(self):
         self._kill()
         if self.sandbox is not None:
-            shutil.rmtree(self.sandbox, ignore_errors=True)
+            _remove_tree(self.sandbox)
             self.sandbox = None
 
     def remaining(self):
@@ -545,27 +544,34 @@ def _children(parent):
 
 
 def owned_temp_dir(prefix):
-    """A new folder in the temp dir, marked with this process's id so a later sweep knows its owner."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    (path / OWNER_FILE).write_text(str(os.getpid()))
-    return path
+    """A new folder in the temp dir whose name carries this process's id, so a later sweep knows
+    its owner even if the folder was left half-deleted."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
 
 
 def sweep_stale_dirs(prefix, max_age):
     """Remove temp folders (sandboxes, batch folders) whose owner died without cleaning up (e.g. it was SIGKILLed)."""
     for path in Path(tempfile.gettempdir()).glob(prefix + "*"):
-        try:
-            owner = int((path / OWNER_FILE).read_text())
-        except (OSError, ValueError):  # no owner recorded (yet): judge by age
+        owner = path.name[len(prefix):].split("-", 1)[0]
+        if owner.isdigit():
+            if _alive(int(owner)):
+                continue
+        else:  # not named by an owner: judge by age
             try:
                 if time.time() - path.stat().st_mtime < max_age:
                     continue
             except OSError:
                 continue
-        else:
-            if _alive(owner):
-                continue
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_tree(path, attempts=20):
+    """rmtree, again while a dying worker may still be creating entries (its jail's mount point)."""
+    for _ in range(attempts):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+        time.sleep(0.1)
 
 
 def _alive(pid):
