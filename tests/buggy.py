@@ -1,6 +1,7 @@
 """A catalogue of planted-bug and correct-variant implementations of the student contract.
 
-Each entry is written the way a student would write it in the notebook. Sources
+Each entry is written the way a student would write it in the notebook, or, where the
+bug is a line or two in a long function, made by `planted` from the reference. Sources
 are complete `def`s that use `np`, and they may call the contract's other functions
 (sigmoid_forward, dense_backward, ...) or the handout helpers identity_forward and
 identity_backward. To play them as a student would, exec the reference source into
@@ -24,6 +25,25 @@ BUGS[bug_id] = {
 CORRECT_VARIANTS[variant_id] = {"question", "functions", "note"}: correct code written
 differently from the reference. Each one should get full marks in every question.
 """
+
+import ast
+from pathlib import Path
+
+REFERENCE = Path(__file__).resolve().parents[1] / "solutions" / "reference.py"
+
+
+def planted(name, *edits):
+    """The reference's `name` with each (old, new) edit made: one bug planted in otherwise
+    correct code. Each `old` must occur exactly once, so a change to the reference that
+    would silently disarm a bug fails here instead."""
+    text = REFERENCE.read_text()
+    node = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == name)
+    source = ast.get_source_segment(text, node) + "\n"
+    for old, new in edits:
+        assert source.count(old) == 1, f"{name}: {old!r} occurs {source.count(old)} times in the reference"
+        source = source.replace(old, new)
+    return source
+
 
 BUGS = {
     # ------------------------------------------------------------------ sigmoid
@@ -333,17 +353,10 @@ def softmax_cross_entropy(Z_out, Y):
         "question": "network",
         "mistake": "reads caches[l - 2] for layer l: the previous layer's cache (and caches[-1] for layer 1)",
         "functions": {
-            "backward": """
-def backward(dA_out, caches, params, activations):
-    fns = {"sigmoid": sigmoid_backward, "tanh": tanh_backward, "relu": relu_backward, "identity": identity_backward}
-    grads = {}
-    dA = dA_out
-    for l in range(len(activations), 0, -1):
-        A_prev, Z = caches[l - 2]
-        dZ = fns[activations[l - 1]](dA, Z)
-        dA, grads[f"W{l}"], grads[f"b{l}"] = dense_backward(dZ, A_prev, params[f"W{l}"])
-    return grads
-""",
+            "backward": planted(
+                "backward",
+                ('caches[l - 1]', 'caches[l - 2]'),
+            ),
         },
         "also_fails": ["train"],
         "mentions": ["backward"],
@@ -352,18 +365,10 @@ def backward(dA_out, caches, params, activations):
         "question": "network",
         "mistake": "applies the activation derivative at the output layer only",
         "functions": {
-            "backward": """
-def backward(dA_out, caches, params, activations):
-    fns = {"sigmoid": sigmoid_backward, "tanh": tanh_backward, "relu": relu_backward, "identity": identity_backward}
-    L = len(activations)
-    grads = {}
-    dA = dA_out
-    for l in range(L, 0, -1):
-        A_prev, Z = caches[l - 1]
-        dZ = fns[activations[l - 1]](dA, Z) if l == L else dA
-        dA, grads[f"W{l}"], grads[f"b{l}"] = dense_backward(dZ, A_prev, params[f"W{l}"])
-    return grads
-""",
+            "backward": planted(
+                "backward",
+                ('(dA, Z)\n', '(dA, Z) if l == len(activations) else dA\n'),
+            ),
         },
         "also_fails": ["train"],
         "mentions": ["backward", "grads['W1']"],
@@ -372,17 +377,10 @@ def backward(dA_out, caches, params, activations):
         "question": "network",
         "mistake": "takes the caches with caches.pop(), emptying the caller's list",
         "functions": {
-            "backward": """
-def backward(dA_out, caches, params, activations):
-    fns = {"sigmoid": sigmoid_backward, "tanh": tanh_backward, "relu": relu_backward, "identity": identity_backward}
-    grads = {}
-    dA = dA_out
-    for l in range(len(activations), 0, -1):
-        A_prev, Z = caches.pop()
-        dZ = fns[activations[l - 1]](dA, Z)
-        dA, grads[f"W{l}"], grads[f"b{l}"] = dense_backward(dZ, A_prev, params[f"W{l}"])
-    return grads
-""",
+            "backward": planted(
+                "backward",
+                ('caches[l - 1]', 'caches.pop()'),
+            ),
         },
         # train calls backward with caches it never reads again: no harm there.
         "also_fails": [],
@@ -392,16 +390,10 @@ def backward(dA_out, caches, params, activations):
         "question": "network",
         "mistake": "uses sigmoid_backward for every layer, whatever the activation",
         "functions": {
-            "backward": """
-def backward(dA_out, caches, params, activations):
-    grads = {}
-    dA = dA_out
-    for l in range(len(activations), 0, -1):
-        A_prev, Z = caches[l - 1]
-        dZ = sigmoid_backward(dA, Z)
-        dA, grads[f"W{l}"], grads[f"b{l}"] = dense_backward(dZ, A_prev, params[f"W{l}"])
-    return grads
-""",
+            "backward": planted(
+                "backward",
+                ('backward_fns[activations[l - 1]](dA, Z)', 'sigmoid_backward(dA, Z)'),
+            ),
         },
         "also_fails": ["train"],
         "mentions": ["backward", "grads["],
@@ -410,17 +402,10 @@ def backward(dA_out, caches, params, activations):
         "question": "network",
         "mistake": "caches the layer's output A in place of its input A_prev",
         "functions": {
-            "forward": """
-def forward(X, params, activations):
-    fns = {"sigmoid": sigmoid_forward, "tanh": tanh_forward, "relu": relu_forward, "identity": identity_forward}
-    A = X
-    caches = []
-    for l, name in enumerate(activations, start=1):
-        Z = dense_forward(A, params[f"W{l}"], params[f"b{l}"])
-        A = fns[name](Z)
-        caches.append((A, Z))
-    return A, caches
-""",
+            "forward": planted(
+                "forward",
+                ('caches.append((A, Z))\n        A = forward_fns[name](Z)', 'A = forward_fns[name](Z)\n        caches.append((A, Z))'),
+            ),
         },
         "also_fails": ["train"],
         "mentions": ["backward"],
@@ -484,21 +469,10 @@ def sgd_update(params, grads, learning_rate):
         "question": "train",
         "mistake": "mini-batches in the data's order: no rng.permutation",
         "functions": {
-            "train": """
-def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=None, seed=0):
-    loss_fn = {"mse": mse_loss, "softmax_ce": softmax_cross_entropy}[loss]
-    N = X.shape[1]
-    bs = N if batch_size is None else batch_size
-    history = []
-    for epoch in range(epochs):
-        for start in range(0, N, bs):
-            idx = np.arange(start, min(start + bs, N))
-            A_out, caches = forward(X[:, idx], params, activations)
-            _, dA = loss_fn(A_out, Y[:, idx])
-            params = sgd_update(params, backward(dA, caches, params, activations), learning_rate)
-        history.append(loss_fn(forward(X, params, activations)[0], Y)[0])
-    return params, history
-""",
+            "train": planted(
+                "train",
+                ('rng.permutation(N)', 'np.arange(N)'),
+            ),
         },
         "also_fails": [],
         "mentions": ["train", "history"],
@@ -507,17 +481,10 @@ def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=Non
         "question": "train",
         "mistake": "always one full-batch step per epoch, whatever batch_size says",
         "functions": {
-            "train": """
-def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=None, seed=0):
-    loss_fn = {"mse": mse_loss, "softmax_ce": softmax_cross_entropy}[loss]
-    history = []
-    for epoch in range(epochs):
-        A_out, caches = forward(X, params, activations)
-        _, dA = loss_fn(A_out, Y)
-        params = sgd_update(params, backward(dA, caches, params, activations), learning_rate)
-        history.append(loss_fn(forward(X, params, activations)[0], Y)[0])
-    return params, history
-""",
+            "train": planted(
+                "train",
+                ('if batch_size is None:', 'if True:  # batch_size is never read'),
+            ),
         },
         "also_fails": [],
         "mentions": ["train", "history"],
@@ -526,23 +493,11 @@ def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=Non
         "question": "train",
         "mistake": "creates default_rng(seed) inside the epoch loop: the same order every epoch",
         "functions": {
-            "train": """
-def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=None, seed=0):
-    loss_fn = {"mse": mse_loss, "softmax_ce": softmax_cross_entropy}[loss]
-    N = X.shape[1]
-    history = []
-    for epoch in range(epochs):
-        rng = np.random.default_rng(seed)
-        order = np.arange(N) if batch_size is None else rng.permutation(N)
-        bs = N if batch_size is None else batch_size
-        for start in range(0, N, bs):
-            idx = order[start:start + bs]
-            A_out, caches = forward(X[:, idx], params, activations)
-            _, dA = loss_fn(A_out, Y[:, idx])
-            params = sgd_update(params, backward(dA, caches, params, activations), learning_rate)
-        history.append(loss_fn(forward(X, params, activations)[0], Y)[0])
-    return params, history
-""",
+            "train": planted(
+                "train",
+                ('    rng = np.random.default_rng(seed)\n', ''),
+                ('rng.permutation(N)', 'np.random.default_rng(seed).permutation(N)'),
+            ),
         },
         "also_fails": [],
         "mentions": ["train", "history"],
@@ -551,23 +506,10 @@ def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=Non
         "question": "train",
         "mistake": "range(0, N - batch_size + 1, batch_size): the smaller last batch is skipped",
         "functions": {
-            "train": """
-def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=None, seed=0):
-    loss_fn = {"mse": mse_loss, "softmax_ce": softmax_cross_entropy}[loss]
-    N = X.shape[1]
-    rng = np.random.default_rng(seed)
-    history = []
-    for epoch in range(epochs):
-        order = np.arange(N) if batch_size is None else rng.permutation(N)
-        bs = N if batch_size is None else batch_size
-        for start in range(0, N - bs + 1, bs):
-            idx = order[start:start + bs]
-            A_out, caches = forward(X[:, idx], params, activations)
-            _, dA = loss_fn(A_out, Y[:, idx])
-            params = sgd_update(params, backward(dA, caches, params, activations), learning_rate)
-        history.append(loss_fn(forward(X, params, activations)[0], Y)[0])
-    return params, history
-""",
+            "train": planted(
+                "train",
+                ('range(0, N, batch_size)', 'range(0, N - batch_size + 1, batch_size)'),
+            ),
         },
         "also_fails": [],
         "mentions": ["train", "history"],
@@ -576,23 +518,11 @@ def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=Non
         "question": "train",
         "mistake": "records the last mini-batch's loss (before its step) instead of the loss on all of X, Y after the epoch",
         "functions": {
-            "train": """
-def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=None, seed=0):
-    loss_fn = {"mse": mse_loss, "softmax_ce": softmax_cross_entropy}[loss]
-    N = X.shape[1]
-    rng = np.random.default_rng(seed)
-    history = []
-    for epoch in range(epochs):
-        order = np.arange(N) if batch_size is None else rng.permutation(N)
-        bs = N if batch_size is None else batch_size
-        for start in range(0, N, bs):
-            idx = order[start:start + bs]
-            A_out, caches = forward(X[:, idx], params, activations)
-            J, dA = loss_fn(A_out, Y[:, idx])
-            params = sgd_update(params, backward(dA, caches, params, activations), learning_rate)
-        history.append(J)
-    return params, history
-""",
+            "train": planted(
+                "train",
+                ('_, dA_out = loss_fn', 'J, dA_out = loss_fn'),
+                ('A_out, _ = forward(X, params, activations)\n        history.append(loss_fn(A_out, Y)[0])', 'history.append(J)'),
+            ),
         },
         "also_fails": [],
         "mentions": ["train", "history"],
@@ -602,23 +532,10 @@ def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=Non
         "mistake": "names its parameter lr but steps with the notebook's global learning_rate",
         "setup": "learning_rate = 0.1  # set in an earlier notebook cell\n",
         "functions": {
-            "train": """
-def train(X, Y, params, activations, loss, lr, epochs, batch_size=None, seed=0):
-    loss_fn = {"mse": mse_loss, "softmax_ce": softmax_cross_entropy}[loss]
-    N = X.shape[1]
-    rng = np.random.default_rng(seed)
-    history = []
-    for epoch in range(epochs):
-        order = np.arange(N) if batch_size is None else rng.permutation(N)
-        bs = N if batch_size is None else batch_size
-        for start in range(0, N, bs):
-            idx = order[start:start + bs]
-            A_out, caches = forward(X[:, idx], params, activations)
-            _, dA = loss_fn(A_out, Y[:, idx])
-            params = sgd_update(params, backward(dA, caches, params, activations), learning_rate)
-        history.append(loss_fn(forward(X, params, activations)[0], Y)[0])
-    return params, history
-""",
+            "train": planted(
+                "train",
+                ('loss, learning_rate, epochs', 'loss, lr, epochs'),
+            ),
         },
         "also_fails": [],
         "mentions": ["train", "history"],
@@ -628,23 +545,10 @@ def train(X, Y, params, activations, loss, lr, epochs, batch_size=None, seed=0):
         "mistake": "names its parameters X_train, Y_train but trains on the notebook's global X, Y (the XOR data)",
         "setup": "X = np.array([[0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0]])  # the XOR cell\nY = np.array([[0.0, 1.0, 1.0, 0.0]])\n",
         "functions": {
-            "train": """
-def train(X_train, Y_train, params, activations, loss, learning_rate, epochs, batch_size=None, seed=0):
-    loss_fn = {"mse": mse_loss, "softmax_ce": softmax_cross_entropy}[loss]
-    N = X.shape[1]
-    rng = np.random.default_rng(seed)
-    history = []
-    for epoch in range(epochs):
-        order = np.arange(N) if batch_size is None else rng.permutation(N)
-        bs = N if batch_size is None else batch_size
-        for start in range(0, N, bs):
-            idx = order[start:start + bs]
-            A_out, caches = forward(X[:, idx], params, activations)
-            _, dA = loss_fn(A_out, Y[:, idx])
-            params = sgd_update(params, backward(dA, caches, params, activations), learning_rate)
-        history.append(loss_fn(forward(X, params, activations)[0], Y)[0])
-    return params, history
-""",
+            "train": planted(
+                "train",
+                ('def train(X, Y,', 'def train(X_train, Y_train,'),
+            ),
         },
         "also_fails": [],
         "mentions": ["train"],
