@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .grade import cap_texts, empty_result, grade_file, write_results
 from .session import Limits, become_subreaper
+from .worker import die_with_parent
 
 PREFERRED_NAME = "backprop.ipynb"
 
@@ -31,20 +32,6 @@ def find_submission(folder):
         others = ", ".join(p.name for p in candidates if p != chosen)
         note = f"Several files were submitted; graded {chosen.name} (not {others})."
     return chosen, note
-
-
-def _stop_with_parent(sig):
-    """Linux: get `sig` when the process that started this one dies.
-
-    If `backprop-kit grade` is SIGKILLed, its graders then stop and clean up their
-    sandboxes instead of running on unattended (their workers die with them too).
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def hide_source(root):
@@ -68,7 +55,8 @@ def main(argv=None):
     hide_source(root)
     # a polite stop (SIGTERM) unwinds like Ctrl-C, so the sandbox is cleaned up
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    _stop_with_parent(signal.SIGTERM)
+    # if `backprop-kit grade` is SIGKILLed, its graders stop and clean up instead of running on unattended
+    die_with_parent(signal.SIGTERM)
     become_subreaper()
     submission, note = find_submission(root / "submission")
     if submission is None:

@@ -536,11 +536,16 @@ def _children(parent):
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent:
+            if entry.name.isdigit() and int(_stat_fields(entry.name)[1]) == parent:
                 found.append(int(entry.name))
         except (OSError, IndexError, ValueError):
             continue
     return found
+
+
+def _stat_fields(pid):
+    """The fields of /proc/<pid>/stat after the command name: state, parent pid, ..."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
 def owned_temp_dir(prefix):
@@ -582,7 +587,7 @@ def _alive(pid):
     except PermissionError:
         return True  # alive, and someone else's
     try:  # a zombie (not yet reaped, e.g. its parent was killed) has finished
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        return _stat_fields(pid)[0] != "Z"
     except (OSError, IndexError):
         return True
 

@@ -421,11 +421,11 @@ def apply_limits(limits):
             handle.write("1000")
     except OSError:
         pass
-    _die_with_parent(signal.SIGKILL)
+    die_with_parent(signal.SIGKILL)
 
 
-def _die_with_parent(sig):
-    """Linux: let the kernel kill this process when the grader that started it dies."""
+def die_with_parent(sig):
+    """Linux: let the kernel send `sig` to this process when the process that started it dies."""
     parent = os.getppid()
     try:
         import ctypes
@@ -433,7 +433,7 @@ def _die_with_parent(sig):
         ctypes.CDLL(None, use_errno=True).prctl(1, int(sig))  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:  # the grader died before prctl took effect
+    if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 
 
@@ -519,7 +519,7 @@ def main(argv):
     del sys.path[0]
     sys.path.insert(0, sandbox)
     isolation = _bpk_jail.enter(dict(limits.get("jail", {}), sandbox=sandbox))
-    _die_with_parent(__import__("signal").SIGKILL)  # a change of user clears the parent-death signal
+    die_with_parent(__import__("signal").SIGKILL)  # a change of user clears the parent-death signal
     _OUTPUT.cap = limits["output_per_cell"]
     sys.stdout, sys.stderr = _CappedStream(sys.stdout), _CappedStream(sys.stderr)
     os.chdir(sandbox)
