@@ -88,7 +88,7 @@ class Batch:
         if not self.autograder_zip.is_file():
             raise FileNotFoundError(f"{autograder_zip} not found: run `make build` first")
         self.out_dir = Path(out_dir)
-        self.jobs = max(1, int(jobs or _cores()))
+        self.jobs = max(1, int(jobs or usable_cores()))
         self.force = force
         self.seed = seed
         self.limits = limits or Limits.from_env()
@@ -246,7 +246,7 @@ class Batch:
         return rows
 
 
-def _cores():
+def usable_cores():
     """The cores this process may use (fewer than the machine's in a container or under taskset)."""
     try:
         return len(os.sched_getaffinity(0))

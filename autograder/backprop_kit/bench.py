@@ -12,7 +12,6 @@ It prints a table and writes docs/benchmarks.md.
 
 import datetime
 import json
-import os
 import platform
 import shutil
 import statistics
@@ -26,18 +25,10 @@ import numpy as np
 from backprop_lab import config
 from backprop_lab.helpers import accuracy, init_params, load_digits_split
 
+from .batch import Batch, usable_cores
 from .build import NOTEBOOK, REPO
 
 REPEATS = 3
-
-
-def median_time(fn, repeats=REPEATS):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def interleaved(fns, repeats=REPEATS):
@@ -51,8 +42,13 @@ def interleaved(fns, repeats=REPEATS):
     return [statistics.median(t) for t in times]
 
 
+def grade(dist, inputs, out, jobs=1):
+    """`backprop-kit grade` on inputs, from scratch (--force), without a progress bar."""
+    Batch(dist / "autograder.zip", out, jobs=jobs, force=True, progress=False).run(inputs)
+
+
 def machine():
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     mem_gib = None
     try:
         with open("/proc/meminfo") as f:
@@ -85,8 +81,6 @@ def nbclient_execute(notebook, workdir):
 
 
 def bench_grading(dist, scratch):
-    from .batch import Batch
-
     solved = dist / "solutions.ipynb"
     run_dir = scratch / "nbclient"
     run_dir.mkdir()
@@ -94,8 +88,7 @@ def bench_grading(dist, scratch):
     shutil.copy2(solved, run_dir / NOTEBOOK)
 
     def grade_once():
-        out = Path(tempfile.mkdtemp(dir=scratch))
-        Batch(dist / "autograder.zip", out, jobs=1, force=True, progress=False).run([solved])
+        grade(dist, [solved], Path(tempfile.mkdtemp(dir=scratch)))
 
     grading, execution = interleaved([grade_once, lambda: nbclient_execute(run_dir / NOTEBOOK, run_dir)])
     return grading, execution
@@ -104,18 +97,16 @@ def bench_grading(dist, scratch):
 def bench_batch(dist, scratch, count=20):
     import resource
 
-    from .batch import Batch
-
     folder = scratch / "batch"
     folder.mkdir()
     for i in range(count):
         shutil.copy2(dist / "solutions.ipynb", folder / f"student-{i:02d}.ipynb")
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     times, results = {}, None
     for jobs in (1, cores):
         out = scratch / f"batch-out-{jobs}"
         start = time.perf_counter()
-        Batch(dist / "autograder.zip", out, jobs=jobs, force=True, progress=False).run([folder])
+        grade(dist, [folder], out, jobs=jobs)
         times[jobs] = time.perf_counter() - start
         results = out
     peaks = []
@@ -129,10 +120,8 @@ def bench_batch(dist, scratch, count=20):
 
 def grading_breakdown(dist, scratch):
     """Timings the grader records in extra_data.timings for one solved submission."""
-    from .batch import Batch
-
     out = scratch / "breakdown"
-    Batch(dist / "autograder.zip", out, jobs=1, force=True, progress=False).run([dist / "solutions.ipynb"])
+    grade(dist, [dist / "solutions.ipynb"], out)
     result = json.loads(next(out.glob("*/results.json")).read_text())
     return result.get("extra_data", {}).get("timings", {})
 
@@ -196,8 +185,8 @@ def bench_gradients(batch=100):
             losses = [R.softmax_cross_entropy(R.forward(X, dict(params, **{key: p}), acts)[0], Y)[0] for p in perturbations(value, config.FD_STEP)]
             centred_gradient(losses, value.shape, config.FD_STEP)
 
-    t_bp = median_time(backprop, repeats=7)
-    t_fd = median_time(finite_differences, repeats=1)
+    (t_bp,) = interleaved([backprop], repeats=7)
+    (t_fd,) = interleaved([finite_differences], repeats=1)
     return t_fd, t_bp, count
 
 
