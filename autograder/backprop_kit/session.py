@@ -35,6 +35,7 @@ WORKER_FILE = "_bpk_worker.py"
 JAIL_FILE = "_bpk_jail.py"
 SANDBOX_PREFIX = "bpk-sandbox-"
 START_TIMEOUT_S = 60.0
+FRAME_GRACE_S = 5.0  # once a frame's length has arrived, how long its body may take
 OTTER_SHIM = '''"""Stand-in for otter while grading: the grader runs the checks itself."""
 
 
@@ -224,6 +225,7 @@ class Session:
             "tmp_mb": config.SANDBOX_TMP_MB,
         }
         limits["limit_processes"] = os.getuid() == 0  # the worker then runs as its own unprivileged user
+        limits["unavailable"] = list(config.UNAVAILABLE_PACKAGES)
         work = self.sandbox / "work"
         env = _worker_env(work)
         try:
@@ -310,9 +312,9 @@ class Session:
         max_bytes = self.limits.max_message_mb << 20
         if size > max_bytes:
             raise WorkerLost(f"the process sent {size} bytes, over the limit of {max_bytes}")
-        header, arrays = wire.unpack(self._read(size, deadline))
-        if not isinstance(header, dict):
-            raise wire.ProtocolError("the reply is not a mapping")
+        # the body follows its length at once: time running out between the two must not split a frame
+        header, arrays = wire.unpack(self._read(size, max(deadline, time.monotonic() + FRAME_GRACE_S)))
+        _check_header(header)
         self.output.note_dropped(header.get("dropped", 0))
         return header, arrays
 
@@ -333,11 +335,17 @@ class Session:
             got += count
         return data
 
-    def _exchange(self, header, arrays, deadline):
+    def _exchange(self, header, arrays, deadline, serve=None):
+        """Send a request; answer the stand-ins' questions until the reply comes."""
         self._send(wire.pack(header, arrays), deadline)
-        return self._receive(deadline)
+        while True:
+            reply, arrays = self._receive(deadline)
+            if "ask" not in reply:
+                return reply, arrays
+            # every question gets its answer, whole, even as time runs out (see worker.ask)
+            self._send(_answer(reply, arrays, serve), max(deadline, time.monotonic() + FRAME_GRACE_S))
 
-    def _request(self, header, arrays, timeout):
+    def _request(self, header, arrays, timeout, serve=None):
         """Send one request and wait for its answer, interrupting or killing on overrun.
 
         Raises TimeoutError (interrupted, worker still alive), Stuck (it ignored the
@@ -351,7 +359,7 @@ class Session:
             self._revive("an earlier failure")
         timeout = min(timeout, left)
         try:
-            return self._exchange(header, arrays, time.monotonic() + timeout)
+            return self._exchange(header, arrays, time.monotonic() + timeout, serve)
         except wire.ProtocolError as exc:  # student code wrote into the channel, say
             reason = f"the process sent an unreadable reply ({exc})"
             self._revive(reason)
@@ -363,7 +371,11 @@ class Session:
             pass
         try:
             os.kill(self.proc.pid, signal.SIGINT)
-            reply = self._receive(time.monotonic() + self.limits.interrupt_grace)
+            grace = time.monotonic() + self.limits.interrupt_grace
+            reply = self._receive(grace)
+            while "ask" in reply[0]:  # a stand-in's question sent as time ran out: answered "stop"
+                self._send(wire.pack({"stop": True}), max(grace, time.monotonic() + FRAME_GRACE_S))
+                reply = self._receive(grace)
         except (TimeoutError, WorkerLost, ProcessLookupError, wire.ProtocolError):
             reason = f"it ran past {timeout:g} s and ignored the interrupt, so the process was restarted"
             self._revive(reason)
@@ -454,18 +466,26 @@ class Session:
 
     # -- calling student functions ---------------------------------------------------
 
-    def call(self, fn, args, *, return_args=False, many=False, pick=None, timeout=None):
-        """Call student function `fn` with the tuple `args` (or each tuple of `args` if many).
+    def call(self, fn, args, *, standins=(), serve=None, timeout=None):
+        """Call student function `fn` with the tuple `args`.
 
-        Returns the decoded value (its item `pick` if given, for each call), or
-        (value, args_after_call) with return_args.
-        Raises StudentError, CallTimeout, WorkerLost or BudgetExhausted.
+        `standins` name lower functions that answer, for this call, through `serve(name, args)`
+        in this process (follow-through marking). Returns (value, args after the call, paths of
+        dict entries the call replaced). Raises StudentError, CallTimeout, WorkerLost or
+        BudgetExhausted.
         """
         self.output.label = f"checks ({fn})"
-        tree, arrays = wire.encode(list(args) if many else tuple(args))
-        header = {"op": "call", "fn": fn, "args": tree, "return_args": return_args, "many": many, "pick": pick}
+        tree, arrays = wire.encode(tuple(args))
+        header = {"op": "call", "fn": fn, "args": tree, "standins": list(standins)}
+        allowed = frozenset(standins)
+
+        def answer(name, call_args, call_kwargs):  # only this call's stand-ins are answered, whoever asks
+            if serve is None or name not in allowed:
+                raise LookupError(f"{name} has no stand-in in this call")
+            return serve(name, call_args, call_kwargs)
+
         try:
-            reply, arrays = self._request(header, arrays, timeout or self.limits.call_timeout)
+            reply, arrays = self._request(header, arrays, timeout or self.limits.call_timeout, answer)
         except TimeoutError as exc:
             self.check_problems.append(("timeout", fn, str(exc)))
             raise CallTimeout(str(exc)) from None
@@ -484,7 +504,8 @@ class Session:
             value, after = wire.decode(reply["value"], arrays)
         except (wire.ProtocolError, IndexError, KeyError, TypeError, ValueError) as exc:
             raise StudentError({"type": "UnreadableResult", "message": f"the result could not be read: {exc}"}) from None
-        return (value, after) if return_args else value
+        replaced = reply.get("replaced")
+        return value, after, [str(p) for p in replaced] if isinstance(replaced, list) else []
 
     def audit(self):
         """{'events': [...], 'tampered': [...]}: what the worker's audit noted, for the instructor."""
@@ -494,6 +515,38 @@ class Session:
     def defined_names(self):
         reply, arrays = self._request({"op": "names"}, [], self.limits.call_timeout)
         return set(wire.decode(reply["value"], arrays))
+
+
+def _check_header(header):
+    """A reply's header has the worker's shape, or it is refused: student code can write to the channel."""
+    if not isinstance(header, dict):
+        raise wire.ProtocolError("the reply is not a mapping")
+    dropped = header.get("dropped", 0)
+    if type(dropped) is not int or dropped < 0:
+        raise wire.ProtocolError("the reply's output count is not a count")
+    if "ok" in header and type(header["ok"]) is not bool:
+        raise wire.ProtocolError("the reply's status is not true or false")
+    error = header.get("error")
+    if error is not None and not (isinstance(error, dict) and all(type(v) in (str, bool, int) for v in error.values())):
+        raise wire.ProtocolError("the reply's error is not a plain description")
+    if "ask" in header and type(header["ask"]) is not str:
+        raise wire.ProtocolError("a stand-in's question names no function")
+
+
+def _answer(ask, arrays, serve):
+    """The frame answering a stand-in's question: the reference's value, or why there is none."""
+    name = ask.get("ask")
+    try:
+        if serve is None:
+            raise LookupError("no stand-ins are answered outside a check's call")
+        args, kwargs = wire.decode(ask.get("args"), arrays)
+        if not isinstance(args, tuple) or not isinstance(kwargs, dict):
+            raise TypeError("a stand-in's question has no arguments")
+        value = serve(str(name), args, kwargs)
+        tree, out = wire.encode(value)
+        return wire.pack({"ok": True, "value": tree}, out)
+    except Exception as exc:  # noqa: BLE001 - the student's inputs may break the reference: say so
+        return wire.pack({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]})
 
 
 _SUBREAPER = False

@@ -3,7 +3,11 @@
 The grader copies this file alone into the sandbox and starts it as
 `python -I _bpk_worker.py SANDBOX REQ_FD RESP_FD`. The worker executes the
 notebook's cells one by one, then calls student functions with the inputs the
-grader sends. Only plain data crosses back: numbers, strings, numeric arrays,
+grader sends. Every call takes the same path, whatever the grader wants it for.
+During a call, the grader may name lower functions to be answered by the
+reference (follow-through marking): for that call they are stand-ins that send
+their inputs to the grader and return its answer (see `substituted`). Only
+plain data crosses back: numbers, strings, numeric arrays,
 and lists, tuples and dicts of them. Anything else (a student's cache object,
 say) stays in the worker and crosses as an opaque handle the grader can pass
 back in a later call. Nothing is ever pickled.
@@ -187,6 +191,10 @@ class Worker:
         self.isolation, self.audit = isolation, audit
         self.objects = {}
         self.shell = None
+        import threading
+
+        self.channel = threading.Lock()  # one frame exchange at a time, whichever thread asks
+        self.in_call = False  # stand-ins answer only while a call runs
         self.namespace = {"__name__": "__main__"}
         sys.path.insert(0, sandbox)
 
@@ -205,7 +213,10 @@ class Worker:
     def reply(self, header, value=None):
         tree, arrays = encode(value, self.store)
         # output cut in this process is reported, so the grader can say output was cut
-        write_all(self.resp_fd, pack(dict(header, value=tree, dropped=_OUTPUT.dropped), arrays))
+        frame = pack(dict(header, value=tree, dropped=_OUTPUT.dropped), arrays)
+        with self.channel:  # a stand-in's question from another thread never interleaves with it
+            self.in_call = False
+            write_all(self.resp_fd, frame)
 
     def run(self):
         import numpy  # noqa: F401  (decode needs it loaded)
@@ -271,21 +282,143 @@ class Worker:
         if not callable(fn):
             self.reply({"ok": False, "error": {"type": "NameError", "message": f"{request['fn']} is not defined", "missing": True}})
             return
-        values = []
+        before = _identities(args)
+        self.in_call = True
         try:
-            pick = request.get("pick")
-            with _interruptible():
-                for call_args in args if request.get("many") else [args]:
-                    value = fn(*call_args)
-                    values.append(value if pick is None else value[pick])
+            with substituted(self.namespace, request.get("standins") or (), self.ask), _interruptible():
+                value = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - the student's error is a result
             _flush()
             self.reply({"ok": False, "error": _error_info(exc)})
             return
         _flush()
-        value = values if request.get("many") else values[0]
-        # the arguments as they are after the call, so the grader can see mutation
-        self.reply({"ok": True}, (value, args if request.get("return_args") else None))
+        # the arguments as they are after the call, so the grader can see mutation, and which
+        # entries of a dict argument now hold another object (the dict itself was written into)
+        self.reply({"ok": True, "replaced": _replaced(before, args)}, (value, args))
+
+    def ask(self, name, args, kwargs):
+        """A stand-in's call: send the inputs to the grader, return the reference's answer.
+
+        The question and its answer cross whole: an interrupt waits until both have (the
+        grader answers every question, with "stop" once the call's time is up), so no part
+        of a frame is ever left in a channel. Threads take turns; after the call, none may ask.
+        """
+        import signal
+
+        tree, arrays = encode((tuple(args), dict(kwargs)))
+        frame = pack({"ask": name, "args": tree}, arrays)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            with self.channel:
+                if not self.in_call:
+                    raise RuntimeError(f"{name}: the grader answers stand-ins only during its call")
+                write_all(self.resp_fd, frame)
+                header, arrays = unpack(read_frame(self.req_fd, 1 << 40))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if header.get("stop"):
+            raise KeyboardInterrupt
+        if not header.get("ok"):
+            raise ValueError(f"{name}: {header.get('error', 'the call was refused')}")
+        return decode(header["value"], arrays)
+
+
+def _standin(*args, _bpk_name="", _bpk_ask=None, **kwargs):
+    return _bpk_ask(_bpk_name, args, kwargs)
+
+
+_STANDIN_CODES = {0: _standin.__code__}
+
+
+def _standin_code(free):
+    """The stand-in's code with `free` free variables: a closure's code can only be swapped for
+    code with as many. The variables are never read."""
+    if free not in _STANDIN_CODES:
+        names = [f"_bpk_cell{i}" for i in range(free)]
+        source = "def _outer():\n" + "".join(f"    {v} = None\n" for v in names)
+        source += "    def _standin(*args, _bpk_name='', _bpk_ask=None, **kwargs):\n"
+        source += f"        if False:\n            ({', '.join(names)},)\n"
+        source += "        return _bpk_ask(_bpk_name, args, kwargs)\n    return _standin\n"
+        scope = {}
+        exec(source, scope)  # noqa: S102 - our own fixed text
+        _STANDIN_CODES[free] = scope["_outer"]().__code__
+    return _STANDIN_CODES[free]
+
+
+class substituted:
+    """For the duration, the namespace's functions `names` answer through `ask(name, args, kwargs)`.
+
+    The student's own objects are changed in place, so a dict, a class or a default argument
+    that holds them reaches the stand-in too: a function gets the stand-in's code, a
+    functools.partial the stand-in as its function, a callable object a class whose __call__
+    is the stand-in. Anything else (or a missing name) is replaced by name. Everything is put
+    back on exit.
+    """
+
+    def __init__(self, namespace, names, ask):
+        self.namespace, self.names, self.ask = namespace, tuple(names), ask
+        self.saved = []
+
+    def __enter__(self):
+        import functools
+        import types
+
+        for name in self.names:
+            kw = {"_bpk_name": name, "_bpk_ask": self.ask}
+            standin = types.FunctionType(_standin.__code__, {}, name)
+            standin.__kwdefaults__ = kw
+            fn = self.namespace.get(name, _MISSING)
+            if type(fn) is types.FunctionType:
+                self.saved.append(("code", fn, (fn.__code__, fn.__defaults__, fn.__kwdefaults__)))
+                fn.__code__, fn.__defaults__, fn.__kwdefaults__ = _standin_code(len(fn.__closure__ or ())), None, kw
+                continue
+            if type(fn) is functools.partial:
+                self.saved.append(("partial", fn, fn.__reduce__()[2]))
+                fn.__setstate__((standin, (), {}, None))
+                continue
+            if callable(fn) and not isinstance(fn, type) and hasattr(fn, "__dict__"):
+                try:
+                    cls = type(fn)
+                    fn.__class__ = type(cls.__name__, (cls,), {"__call__": lambda self, *a, _s=standin, **k: _s(*a, **k)})
+                    self.saved.append(("class", fn, cls))
+                    continue
+                except TypeError:
+                    pass
+            self.saved.append(("name", name, fn))
+            self.namespace[name] = standin
+        return self
+
+    def __exit__(self, *exc):
+        for kind, target, old in reversed(self.saved):
+            if kind == "code":
+                target.__code__, target.__defaults__, target.__kwdefaults__ = old
+            elif kind == "partial":
+                target.__setstate__(old)
+            elif kind == "class":
+                target.__class__ = old
+            elif old is _MISSING:
+                self.namespace.pop(target, None)
+            else:
+                self.namespace[target] = old
+        self.saved = []
+
+
+_MISSING = object()
+
+
+def _identities(args):
+    """{path: id} of every value held in a dict argument, before the call."""
+    found = {}
+    for i, arg in enumerate(args):
+        if type(arg) is dict:
+            found.update({f"{i}:{key}": id(value) for key, value in arg.items()})
+    return found
+
+
+def _replaced(before, args):
+    """Paths (argument index, key) of dict entries that now hold another object."""
+    now = _identities(args)
+    return sorted(path for path, ident in before.items() if now.get(path) != ident)
 
 
 def _flush():
@@ -450,6 +583,7 @@ class Audit:
 
     EVENTS = {"open", "os.listdir", "os.scandir", "os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.chmod", "os.truncate"}
     HIDDEN = ("reference", "hidden_checks", "backprop_kit", "/autograder", "solutions")
+    FLAGGED_IMPORTS = ("backprop_kit", "reference", "hidden_checks", "solutions", "sklearn", "torch", "tensorflow", "jax", "autograd")
     WATCHED = {
         "numpy": ("allclose", "isclose", "array_equal", "array_equiv"),
         "numpy.testing": ("assert_allclose", "assert_array_equal", "assert_array_almost_equal", "assert_almost_equal", "assert_equal"),
@@ -478,7 +612,7 @@ class Audit:
         if len(self.events) >= 40:
             return
         if event == "import":
-            if args and isinstance(args[0], str) and args[0].split(".")[0] in ("backprop_kit", "reference", "hidden_checks", "solutions"):
+            if args and isinstance(args[0], str) and args[0].split(".")[0] in self.FLAGGED_IMPORTS:
                 self.events.append(f"import {args[0]}")
             return
         if event not in self.EVENTS or not args or not isinstance(args[0], (str, bytes)):
@@ -509,6 +643,22 @@ class Audit:
         return {"events": list(self.events), "tampered": tampered, "peak_rss_mb": peak_mb}
 
 
+class Unavailable:
+    """A meta path finder: these packages cannot be imported while grading.
+
+    The assignment is numpy only; a library that does the work (scikit-learn's MLP, an autodiff
+    package) must not earn points. Installed so early that nothing of theirs is loaded yet.
+    """
+
+    def __init__(self, names):
+        self.names = frozenset(names)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self.names:
+            raise ModuleNotFoundError(f"{name} is not available while grading: this assignment is written with numpy alone", name=name)
+        return None
+
+
 def main(argv):
     sandbox, req_fd, resp_fd = argv[1], int(argv[2]), int(argv[3])
     limits = json.loads(argv[4])
@@ -524,6 +674,8 @@ def main(argv):
     sys.stdout, sys.stderr = _CappedStream(sys.stdout), _CappedStream(sys.stderr)
     os.chdir(sandbox)
     import numpy  # noqa: F401  (loaded before student code: the audit keeps its original functions)
+
+    sys.meta_path.insert(0, Unavailable(limits.get("unavailable", ())))
 
     # entries the jail hid (an editable install's source folder) would only make imports look there
     sys.path[:] = [p for p in sys.path if p and os.path.isdir(p)]
