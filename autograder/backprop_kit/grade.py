@@ -18,11 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from backprop_lab import config
-from backprop_lab.checking import SIGNATURES, CheckFailure, Outcome, expect_unchanged, first_problem, report, run_cases, summary_table
-from backprop_lab.public_checks import PUBLIC
+from backprop_lab.checking import BELOW, SIGNATURES, CheckFailure, Outcome, TooSlow, at_fault, expect_unchanged, first_problem, follow_through_note, report, run_cases, summary_table
 
-from .hidden_checks import diagnose, hidden_cases
-from .session import BudgetExhausted, CallTimeout, Limits, Session, StudentError, WorkerLost
+from .hidden_checks import all_cases, diagnose, serve
+from .session import BudgetExhausted, CallTimeout, Limits, Session, Stuck, StudentError, WorkerLost
 
 STATUSES = ("ok", "timeout", "kernel-died", "malformed", "error")
 
@@ -68,32 +67,37 @@ def read_cells(raw):
 
 
 class RemoteCaller:
-    """Calls student functions in the sandbox; checks inputs were left unchanged."""
+    """Calls student functions in the sandbox; checks inputs were left unchanged.
+
+    Every call takes the same path in the student's process. With `standins` set (follow-through
+    marking), the lower functions they name are answered by the reference, in this process.
+    """
+
+    can_substitute = True
 
     def __init__(self, session):
         self.session = session
+        self.standins = ()
+        self.failed, self.blocked = set(), {}
         self.missing = []  # functions the checks needed that the notebook does not define
         self.log = []  # (name, args, value) of each call, for diagnosing a failure
+        self.last_seconds = 0.0
         self.seconds = {"finite differences": 0.0, "training (student's train)": 0.0}
 
-    def call(self, name, *args):
+    def call(self, name, *args, quiet=False, timeout=None):
         started = time.monotonic()
         try:
-            value, after = self._guard(name, lambda: self.session.call(name, args, return_args=True))
+            value, after, replaced = self._guard(name, lambda: self.session.call(name, args, standins=self.standins, serve=serve, timeout=timeout))
         finally:
+            self.last_seconds = time.monotonic() - started
             if name == "train":
-                self.seconds["training (student's train)"] += time.monotonic() - started
-        if after is not None:
-            expect_unchanged(name, args, after)
-        self.log.append((name, args, value))
+                self.seconds["training (student's train)"] += self.last_seconds
+            if quiet:
+                self.seconds["finite differences"] += self.last_seconds
+        expect_unchanged(name, args, after, replaced)
+        if not quiet:
+            self.log.append((name, args, value))
         return value
-
-    def call_many(self, name, arglists, pick=None):
-        started = time.monotonic()  # batches of calls are the finite differences
-        try:
-            return self._guard(name, lambda: self.session.call(name, arglists, many=True, pick=pick))
-        finally:
-            self.seconds["finite differences"] += time.monotonic() - started
 
     def _guard(self, name, thunk):
         try:
@@ -106,8 +110,8 @@ class RemoteCaller:
             if exc.type == "NotImplementedError":
                 raise CheckFailure(f"{name} is not implemented yet ({exc.message}).") from None
             raise CheckFailure(f"{name} raised {exc.type}: {exc.message}") from None
-        except CallTimeout as exc:
-            raise CheckFailure(f"{name}: {exc}.") from None
+        except (CallTimeout, Stuck) as exc:
+            raise TooSlow(f"{name}: {exc}.") from None
         except WorkerLost as exc:
             raise CheckFailure(f"{name}: {exc}.") from None
         except BudgetExhausted as exc:
@@ -164,7 +168,7 @@ def cap_texts(result, cap=config.RESULT_TEXT_CAP):
 def empty_result(status, message):
     tests = []
     for question, (public, hidden) in config.POINTS.items():
-        tests.append(_test_entry(question, "public", 0.0, public, message, "visible"))
+        tests.append(_test_entry(question, "visible", 0.0, public, message, "visible"))
         tests.append(_test_entry(question, "hidden", 0.0, hidden, message, config.HIDDEN_VISIBILITY))
     return {"score": 0.0, "output": f"Status: {status}. {message}\n", "tests": tests, "extra_data": {"status": status, "message": message}}
 
@@ -179,8 +183,73 @@ def _test_entry(question, part, score, max_score, output, visibility):
     }
 
 
+PARTS = ("visible", "hidden")
+GATED = "Not counted: backward did not pass the check that it is backpropagation (see the hidden part)."
+
+
+def grade_questions(caller, seed, lap=lambda name: None, cases=None):
+    """{question: {part: outcomes}} for every question, in an order that keeps two promises.
+
+    1. Every visible check runs before any hidden input reaches the student's code, so no visible
+       message can carry a hidden input.
+    2. The reference answers for a lower function (follow-through) only after every check of that
+       function has run, so its answers cannot be collected and replayed in them.
+    Hence: the visible parts on the student's own functions; then the hidden parts, lower questions
+    first; then the visible checks above that failed, once more with the reference's lower
+    functions. Such a check counts if it passes then, and shows only what step 1 saw, or a note
+    the grader writes. Case inputs are seeded by (seed, part, question, case). `cases` (all of
+    them by default) is {question: (visible cases, hidden cases)}.
+    """
+    cases = cases or all_cases()
+    marking = config.MARKING == "follow_through"
+    results = {q: {} for q in cases}
+    for part_index, part in enumerate(PARTS):
+        for index, question in enumerate(config.QUESTIONS):
+            if question not in cases:
+                continue
+            if part == "hidden":  # the visible checks above have not had their second run yet
+                caller.failed = _failed(cases, results, lambda q, p: p == "hidden" or q not in BELOW)
+            below = BELOW.get(question, ()) if marking and part == "hidden" else ()
+            results[question][part] = run_cases(cases[question][part_index], caller, [seed, part_index, index], diagnose, below)
+            lap(f"{part}:{question}")
+    for index, question in enumerate(config.QUESTIONS):
+        if question not in cases:
+            continue
+        outcomes = results[question]["visible"]
+        caller.failed = _failed(cases, results, lambda q, p: True)
+        for i, (case, outcome) in enumerate(zip(cases[question][0], outcomes)):
+            if not outcome.passed and marking and question in BELOW:
+                again = run_cases([case], caller, [seed, 0, index], None, BELOW[question], first=i, substituted_only=True)[0]
+                if again.passed:
+                    outcomes[i] = Outcome(case.title, True, follow_through_note(case, caller, BELOW[question]), case.weight)
+        if question in BELOW:
+            lap(f"visible:{question} (follow-through)")
+    _revoke_gated(cases, results, caller)
+    return results
+
+
+def _failed(cases, results, counts):
+    """Functions blamed by a failing outcome of the parts that `counts(question, part)` admits."""
+    return {f for q, parts in results.items() for pi, part in enumerate(PARTS) if counts(q, part)
+            for case, o in zip(cases[q][pi], parts.get(part, [])) if not o.passed for f in at_fault(case, o.message)}
+
+
+def _revoke_gated(cases, results, caller):
+    """A function that failed its gate earns no check: passes of its checks become failures.
+
+    Failures keep their own message (and hint): a backward that is simply wrong is told why.
+    The visible part gets a fixed sentence, the hidden part the gate's own reason.
+    """
+    for question, parts in results.items():
+        for part_index, part in enumerate(PARTS):
+            for i, (case, outcome) in enumerate(zip(cases[question][part_index], parts.get(part, []))):
+                gated = [f for f in case.functions if f in caller.blocked]
+                if gated and outcome.passed and not case.gate:
+                    message = GATED if part == "visible" else caller.blocked[gated[0]]
+                    parts[part][i] = Outcome(case.title, False, message, case.weight)
+
+
 def _grade_cells(cells, seed, limits):
-    hidden = hidden_cases()
     tests, score, summary, timings = [], 0.0, [], {}
     clock = time.monotonic()
 
@@ -195,19 +264,15 @@ def _grade_cells(cells, seed, limits):
         session.run_notebook()
         lap("notebook execution")
         caller = RemoteCaller(session)
-        for index, (question, (public_points, hidden_points)) in enumerate(config.POINTS.items()):
-            rng = np.random.default_rng([seed, index])
-            parts = {}
-            for part, cases, points, visibility in (
-                ("public", PUBLIC[question], public_points, "visible"),
-                ("hidden", hidden[question], hidden_points, config.HIDDEN_VISIBILITY),
-            ):
-                outcomes = parts[part] = run_cases(cases, caller, rng, diagnose)
-                lap(f"{part}:{question}")
-                earned = question_score(points, outcomes)
+        results = grade_questions(caller, seed, lap)
+        for question, points in config.POINTS.items():
+            for part, part_points in zip(PARTS, points):
+                outcomes = results[question][part]
+                earned = question_score(part_points, outcomes)
                 score += earned
-                tests.append(_test_entry(question, part, earned, points, report(f"{question} ({part})", outcomes), visibility))
-            summary.append(_summary_row(question, parts))
+                visibility = "visible" if part == "visible" else config.HIDDEN_VISIBILITY
+                tests.append(_test_entry(question, part, earned, part_points, report(f"{question} ({part})", outcomes), visibility))
+            summary.append(_summary_row(question, results[question]))
         status, message = _status(session, _missing_functions(session, caller))
         notebook_report = _notebook_report(session)
         audit = _audit(session)
@@ -235,10 +300,22 @@ SUSPICIOUS_CODE = (
 
 
 def _audit(session):
+    """What the worker's audit saw, as plain bounded text (student code can reach the audit)."""
     try:
-        return session.audit()
+        audit = session.audit()
     except Exception:  # noqa: BLE001 - the process may be gone; the static scan still stands
         return {}
+    if not isinstance(audit, dict):
+        return {}
+
+    def texts(key):
+        items = audit.get(key)
+        return [str(x)[:300] for x in items[:40] if isinstance(x, str)] if isinstance(items, list) else []
+
+    clean = {"events": texts("events"), "tampered": texts("tampered")}
+    if type(audit.get("peak_rss_mb")) is int:
+        clean["peak_rss_mb"] = audit["peak_rss_mb"]
+    return clean
 
 
 def review_notes(cells, audit):
@@ -283,8 +360,8 @@ def _summary_row(question, parts):
     Hidden checks count, and name the first thing to fix, only when their results are visible;
     otherwise the table would reveal hidden scores before grades are published.
     """
-    shown = parts["public"] + (parts["hidden"] if config.HIDDEN_VISIBILITY == "visible" else [])
-    first = first_problem(parts["public"]) or (first_problem(shown) if len(shown) > len(parts["public"]) else "")
+    shown = parts["visible"] + (parts["hidden"] if config.HIDDEN_VISIBILITY == "visible" else [])
+    first = first_problem(parts["visible"]) or (first_problem(shown) if len(shown) > len(parts["visible"]) else "")
     return question, sum(o.passed for o in shown), len(shown), first[:110]
 
 
@@ -320,10 +397,10 @@ def _status(session, missing=()):
         notes.append("stopped for running too long during the checks: " + ", ".join(problems["timeout"]))
     if problems["budget"]:
         notes.append("the time budget ran out during the checks, so some were not run")
-    if session.output.was_cut:
+    if session.output.was_cut:  # no count: student code could write any number into it during hidden checks
         notes.append(
             f"output was cut (too much printing: only the first {session.limits.output_per_cell} characters "
-            f"of each cell's output are kept, {sum(session.output.dropped.values())} were dropped)"
+            "of each cell's output are kept)"
         )
     if missing:
         notes.append("not defined in your notebook, so their checks score 0: " + ", ".join(missing))

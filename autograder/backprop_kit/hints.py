@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from backprop_lab.checking import LocalCaller, call_key, run_cases, same_answer, to_plain
+from backprop_lab.checking import LocalCaller, call_key, from_plain, run_cases, same_answer, to_plain
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,30 @@ def _softmax_rows(R, Z, Y):
     N = Y.shape[1]
     with np.errstate(all="ignore"):
         return float(-np.sum(Y * np.log(P)) / N), (P - Y) / N
+
+
+def _softmax_log_of(guard):
+    """Softmax cross-entropy taken as log of the probabilities, after `guard(P)` (+ ε, clipping)."""
+
+    def variant(R, Z, Y):
+        shifted = Z - Z.max(axis=0, keepdims=True)
+        P = np.exp(shifted) / np.exp(shifted).sum(axis=0, keepdims=True)
+        N = Y.shape[1]
+        with np.errstate(all="ignore"):
+            return float(-np.sum(Y * np.log(guard(P))) / N), (P - Y) / N
+
+    return variant
+
+
+SOFTMAX_LOG_HINT = (
+    "At logits of ±1000 the true class's probability underflows to 0: log 0 = −inf, and adding ε or clipping gives a "
+    "finite but wrong loss (ε decides it). Never take the log of a probability: compute log-probabilities directly, "
+    "log softmax(Z) = shifted − log Σ exp(shifted), with shifted = Z − max(Z) per column."
+)
+SOFTMAX_NEAR_MISSES = [lambda P: P] + [
+    guard for eps in (1e-15, 1e-12, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6)
+    for guard in (lambda P, e=eps: P + e, lambda P, e=eps: np.clip(P, e, 1.0), lambda P, e=eps: np.clip(P, e, 1.0 - e))
+]
 
 
 def _loss_variant(fn, j=1.0, g=1.0, n_in_j=False, n_in_g=False):
@@ -200,6 +224,10 @@ CATALOGUE = [
     Mistake("softmax-wrong-axis", "softmax_cross_entropy",
             "Examples are columns: softmax normalises each column (axis=0), and the max to subtract is per column.",
             _softmax_rows),
+] + [
+    Mistake("softmax-log-of-probabilities", "softmax_cross_entropy", SOFTMAX_LOG_HINT, _softmax_log_of(guard))
+    for guard in SOFTMAX_NEAR_MISSES
+] + [
     # --- the whole network
     Mistake("backward-hidden-derivative-skipped", "backward",
             "BP2: δ^(l) = (W^(l+1)ᵀ δ^(l+1)) ⊙ σ'(Z^(l)). For the hidden layers you skipped the ⊙ σ'(Z^(l)).",
@@ -329,7 +357,7 @@ def public_hint_table(R):
     for cases in PUBLIC.values():
         for case in cases:
             caller = LocalCaller(vars(R))
-            run_cases([case], caller, np.random.default_rng(0))
+            run_cases([case], caller, 0)
             for i, (name, args, _) in enumerate(caller.log):
                 resolved = _reference_args(name, args, caller.log[:i], R)
                 if resolved is None:
@@ -342,6 +370,6 @@ def public_hint_table(R):
                             wrong = mistake.variant(R, *resolved)
                         except Exception:  # noqa: BLE001 - does not apply to these shapes
                             continue
-                        if not same_answer(wrong, right) and mistake.id not in {e["id"] for e in entries}:
+                        if not same_answer(wrong, right) and not any(e["id"] == mistake.id and same_answer(wrong, from_plain(e["answer"])) for e in entries):
                             entries.append({"id": mistake.id, "hint": mistake.hint, "answer": to_plain(wrong)})
     return {k: v for k, v in sorted(table.items()) if v}

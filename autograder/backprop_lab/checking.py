@@ -10,10 +10,12 @@ Numbers follow the course notation: W^(l) is (n_l, n_{l-1}), examples are
 columns. Errors are norm-wise relative errors in float64 (see config).
 """
 
+import contextlib
 import copy
 import hashlib
 import inspect
 import json
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,17 +44,50 @@ SIGNATURES = {
 }
 
 
+# Which question grades which functions, and, for follow-through marking, the lower functions
+# a question's functions may call: those are answered by the reference when the autograder
+# grades that question, so a bug costs points only in the question of the function that has it.
+QUESTION_FUNCTIONS = {
+    "sigmoid": ("sigmoid_forward", "sigmoid_backward"),
+    "tanh": ("tanh_forward", "tanh_backward"),
+    "relu": ("relu_forward", "relu_backward"),
+    "dense": ("dense_forward", "dense_backward"),
+    "losses": ("mse_loss", "softmax_cross_entropy"),
+    "network": ("forward", "backward"),
+    "sgd": ("sgd_update",),
+    "train": ("train",),
+}
+QUESTION_OF = {fn: q for q, fns in QUESTION_FUNCTIONS.items() for fn in fns}
+_LAYER_FUNCTIONS = sum((QUESTION_FUNCTIONS[q] for q in ("sigmoid", "tanh", "relu", "dense", "losses")), ())
+BELOW = {
+    "network": _LAYER_FUNCTIONS,
+    "train": _LAYER_FUNCTIONS + QUESTION_FUNCTIONS["network"] + QUESTION_FUNCTIONS["sgd"],
+}
+
+
 class CheckFailure(Exception):
     """A check found something wrong; the message is shown to the student."""
 
 
+class TooSlow(CheckFailure):
+    """A call ran past its time limit and was stopped."""
+
+
 @dataclass(frozen=True)
 class Case:
-    """One check: `run(caller, rng)` raises CheckFailure when the student's code is wrong."""
+    """One check: `run(caller, rng)` raises CheckFailure when the student's code is wrong.
+
+    `functions` are the contract functions it grades. A failing `gate` case stops later cases
+    of the same functions from counting (backward must be backpropagation). With follow-through
+    marking a case runs first on the student's own lower functions and, if it fails, again
+    with the reference's.
+    """
 
     title: str
     run: Callable
     weight: float = 1.0
+    functions: tuple = ()
+    gate: bool = False
 
 
 @dataclass
@@ -63,44 +98,107 @@ class Outcome:
     weight: float
 
 
-def run_cases(cases, caller, rng, diagnose=None):
+def run_cases(cases, caller, seed=0, diagnose=None, below=(), first=0, substituted_only=False):
     """Run every case; a failing or crashing case never stops the others.
 
-    `diagnose(calls)` may name the mistake behind a failure from the calls the case made
-    (the caller logs them); its hint is appended to the failure's message.
+    Case i draws its inputs from its own generator, seeded by (seed, i): its inputs do not
+    depend on what other cases drew, and a second run of it sees the same inputs.
+    `below` names the lower functions the reference may answer for (follow-through marking;
+    only a caller that can substitute uses it); `substituted_only` skips the run on the
+    student's own lower functions. `first` is the index of cases[0] in its list (for its seed).
+    `diagnose(calls)` may name the mistake behind a failure from the calls the case made; its
+    hint is appended to the failure's message.
     """
+    seeds = [int(x) for x in np.atleast_1d(seed)]
+    substitute = tuple(below) if getattr(caller, "can_substitute", False) else ()
     outcomes = []
-    for case in cases:
-        caller.log = []
-        try:
-            case.run(caller, rng)
-        except CheckFailure as exc:
-            message = str(exc)
-            if diagnose is not None:
-                try:
-                    hint = diagnose(caller.log)
-                except Exception:  # noqa: BLE001 - a hint is a bonus; never lose the failure over it
-                    hint = None
-                if hint:
-                    message += "\n  " + hint
-            outcomes.append(Outcome(case.title, False, message, case.weight))
-        except Exception as exc:  # noqa: BLE001 - a check must never crash the grading
-            message = f"the check could not finish: {type(exc).__name__}: {exc}"
-            outcomes.append(Outcome(case.title, False, message, case.weight))
+    for i, case in enumerate(cases, start=first):
+        def rng(i=i):
+            return np.random.default_rng(seeds + [i])
+
+        blocked = [f for f in case.functions if f in caller.blocked]
+        if blocked:
+            outcomes.append(Outcome(case.title, False, caller.blocked[blocked[0]], case.weight))
+            caller.failed.update(blocked)
+            continue
+        # a lower function that failed a gate (backward that is not backpropagation) is not run again
+        if substitute and (substituted_only or any(f in caller.blocked for f in substitute)):
+            outcome = _attempt(case, caller, rng(), diagnose, substitute)
         else:
-            outcomes.append(Outcome(case.title, True, "", case.weight))
+            outcome = _attempt(case, caller, rng(), diagnose, ())
+            if not outcome.passed and substitute:
+                retry = _attempt(case, caller, rng(), diagnose, substitute)
+                if retry.passed:
+                    retry.message = follow_through_note(case, caller, substitute)
+                outcome = retry
+        if not outcome.passed:
+            caller.failed.update(at_fault(case, outcome.message))
+            if case.gate:
+                reason = outcome.message.strip().splitlines()[0] if outcome.message.strip() else case.title
+                for fn in case.functions:
+                    caller.blocked.setdefault(fn, f"Not counted: {fn} failed the check '{case.title}' ({reason})")
+        outcomes.append(outcome)
     return outcomes
+
+
+def _attempt(case, caller, rng, diagnose, standins):
+    caller.log, caller.standins = [], standins
+    try:
+        case.run(caller, rng)
+    except CheckFailure as exc:
+        message = str(exc)
+        if diagnose is not None:
+            try:
+                hint = diagnose(caller.log)
+            except Exception:  # noqa: BLE001 - a hint is a bonus; never lose the failure over it
+                hint = None
+            if hint:
+                message += "\n  " + hint
+        return Outcome(case.title, False, message, case.weight)
+    except Exception as exc:  # noqa: BLE001 - a check must never crash the grading
+        return Outcome(case.title, False, f"the check could not finish: {type(exc).__name__}: {exc}", case.weight)
+    finally:
+        caller.standins = ()
+    return Outcome(case.title, True, "", case.weight)
+
+
+def at_fault(case, message):
+    """The case's functions a failure blames: the one its message starts with, else all of them."""
+    first = message.split(" ", 1)[0].rstrip(":")
+    return (first,) if first in case.functions else case.functions
+
+
+def follow_through_note(case, caller, below):
+    """A passed follow-through check: it counts, and this is what broke the student's own run."""
+    mine = " and ".join(case.functions) or "code"
+    verb = "are" if len(case.functions) > 1 else "is"
+    culprits = [fn for fn in below if fn in caller.failed]
+    if culprits:
+        where = "; ".join(f"{fn}: see {QUESTION_OF[fn]}" for fn in culprits)
+        return f"Counted: your {mine} {verb} right. With your own lower functions it is not ({where})."
+    return (f"Counted: your {mine} {verb} right with the reference's lower functions. With your own it is not, "
+            "although they pass their own checks: look at how they work together.")
 
 
 # -- callers -------------------------------------------------------------------------
 
 
 class LocalCaller:
-    """Calls the student's functions in this process (grader.check in the notebook)."""
+    """Calls the student's functions in this process (grader.check in the notebook).
 
-    def __init__(self, env):
+    Given `answer(name, args, kwargs)` (the reference's answer) and a `substitute` context
+    (backprop_kit has both), it also answers lower functions from the reference, as the
+    autograder does.
+    """
+
+    def __init__(self, env, answer=None, substitute=None):
         self.env = env
+        self.answer, self.substitute = answer, substitute
+        self.can_substitute = answer is not None and substitute is not None
+        self.standins = ()
+        self.failed, self.blocked = set(), {}
         self.log = []  # (name, args, value) of each call, for diagnosing a failure
+        self.last_seconds = 0.0
 
     def _function(self, name):
         fn = self.env.get(name)
@@ -108,41 +206,64 @@ class LocalCaller:
             raise CheckFailure(f"{name} is not defined: run the cell that defines it first.")
         return fn
 
-    def call(self, name, *args):
-        """Call `name(*args)`; fail if it raises or modifies any of its inputs."""
+    def _ask(self, name, args, kwargs):
+        if name not in self.standins:  # as in the autograder: only the current call's stand-ins answer
+            raise ValueError(f"{name}: LookupError: {name} has no stand-in in this call")
+        try:
+            return copy.deepcopy(self.answer(name, copy.deepcopy(args), copy.deepcopy(kwargs)))
+        except Exception as exc:  # noqa: BLE001 - as the autograder's stand-in reports it
+            raise ValueError(f"{name}: {type(exc).__name__}: {exc}") from None
+
+    def call(self, name, *args, quiet=False, timeout=None):
+        """Call `name(*args)`; fail if it raises or modifies any of its inputs.
+
+        `quiet` calls (finite differences) are not logged for hints; `timeout` is only
+        honoured by the autograder, which can interrupt.
+        """
         fn = self._function(name)
         given = copy.deepcopy(args)  # the student works on copies: the checks' own inputs stay intact
+        held = [{k: id(v) for k, v in a.items()} if isinstance(a, dict) else {} for a in given]
+        swap = self.substitute(self.env, self.standins, self._ask) if self.standins and self.can_substitute else contextlib.nullcontext()
+        started = time.perf_counter()
         try:
-            value = fn(*given)
+            with swap:
+                value = fn(*given)
         except NotImplementedError as exc:
             raise CheckFailure(f"{name} is not implemented yet ({exc}).") from None
         except Exception as exc:  # noqa: BLE001 - the student's error becomes the message
             raise CheckFailure(f"{name} raised {type(exc).__name__}: {exc}") from None
-        expect_unchanged(name, args, given)
-        self.log.append((name, args, value))
+        self.last_seconds = time.perf_counter() - started
+        replaced = [f"{i}:{k}" for i, ids in enumerate(held) for k, ident in ids.items() if id(given[i].get(k)) != ident]
+        expect_unchanged(name, args, given, replaced)
+        if not quiet:
+            self.log.append((name, args, value))
         return value
 
-    def call_many(self, name, arglists, pick=None):
-        """Call `name` once per argument tuple, without mutation checks (finite differences)."""
-        fn = self._function(name)
-        try:
-            values = [fn(*args) for args in arglists]
-            return values if pick is None else [v[pick] for v in values]
-        except Exception as exc:  # noqa: BLE001
-            raise CheckFailure(f"{name} raised {type(exc).__name__}: {exc}") from None
 
+def expect_unchanged(name, before, after, replaced=()):
+    """Fail if the call modified any of its inputs (the contract forbids it).
 
-def expect_unchanged(name, before, after):
-    """Fail if the call modified any of its input arrays (the contract forbids it)."""
+    `replaced` lists "argument index:key" of dict entries that now hold another object: the
+    function wrote into its caller's dict rather than into an array.
+    """
     params = SIGNATURES.get(name, ())
     for i, (b, a) in enumerate(zip(before, after)):
         where = _first_difference(b, a)
-        if where is not None:
-            arg = params[i] if i < len(params) else f"argument {i + 1}"
+        if where is None:
+            continue
+        arg = params[i] if i < len(params) else f"argument {i + 1}"
+        key = where[2:-2].split("']")[0] if where.startswith("['") else None
+        if isinstance(b, dict) and key is not None and f"{i}:{key}" in replaced:
             raise CheckFailure(
-                f"{name} modified its input {arg}{where} in place. Functions must leave their "
-                "inputs unchanged: compute into a new array (e.g. use `x = x * 2`, not `x *= 2`)."
+                f"{name} wrote into its input dict {arg}: after the call {arg}[{key!r}] holds a new value. "
+                f"The caller's dict must stay as it was: build a new dict and return it "
+                f"(e.g. {{key: value - ... for key, value in {arg}.items()}})."
             )
+        raise CheckFailure(
+            f"{name} modified its input {arg}{where} in place. Functions must leave their inputs unchanged: "
+            "an in-place operation such as `x -= ...`, `x *= ...` or `x[...] = ...` changes the caller's array; "
+            "write `x = x - ...` to make a new one."
+        )
 
 
 def _first_difference(before, after, path=""):
@@ -332,14 +453,14 @@ def expect_gradient_fd(where, actual, numeric, inputs, oracle):
 def fd_gradient_of_projection(caller, name, args, position, G, h=None, pick=None):
     """Centred-difference gradient of sum(G * name(*args)) with respect to args[position].
 
-    The student's own forward (`name`) is evaluated at every perturbation in one batch.
+    The student's own forward (`name`) is called once per perturbation, each call like any other.
     """
     h = config.FD_STEP if h is None else h
     x = args[position]
-    arglists = [args[:position] + (xp,) + args[position + 1 :] for xp in perturbations(x, h)]
-    outputs = caller.call_many(name, arglists, pick=pick)
     values = []
-    for out in outputs:
+    for xp in perturbations(x, h):
+        out = caller.call(name, *(args[:position] + (xp,) + args[position + 1 :]), quiet=True)
+        out = out if pick is None else _pick(name, out, pick)
         if not isinstance(out, np.ndarray) or out.shape != G.shape:
             raise CheckFailure(f"{name} returned {_kind(out)} where shape {G.shape} was expected.")
         values.append(float(np.sum(G * out)))
@@ -350,12 +471,19 @@ def fd_gradient_of_scalar(caller, name, args, position, pick=0, h=None):
     """Centred-difference gradient of the scalar name(*args)[pick] with respect to args[position]."""
     h = config.FD_STEP if h is None else h
     x = args[position]
-    arglists = [args[:position] + (xp,) + args[position + 1 :] for xp in perturbations(x, h)]
-    values = caller.call_many(name, arglists, pick=pick)
-    for v in values:
+    values = []
+    for xp in perturbations(x, h):
+        v = _pick(name, caller.call(name, *(args[:position] + (xp,) + args[position + 1 :]), quiet=True), pick)
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (float, int, np.floating, np.integer)):
             raise CheckFailure(f"{name}: the loss should be a float, got {_kind(v)}.")
+        values.append(v)
     return centred_gradient(values, x.shape, h)
+
+
+def _pick(name, out, index):
+    if not isinstance(out, tuple) or len(out) <= index:
+        raise CheckFailure(f"{name}: expected a tuple, got {_kind(out)}.")
+    return out[index]
 
 
 # -- hints for the public checks --------------------------------------------------------------
@@ -450,8 +578,7 @@ def report(question, outcomes):
     for o in outcomes:
         mark = "ok  " if o.passed else "FAIL"
         lines.append(f"  [{mark}] {o.title}")
-        if not o.passed:
-            lines.extend("         " + line for line in o.message.splitlines())
+        lines.extend("         " + line for line in o.message.splitlines())
     return "\n".join(lines)
 
 
@@ -479,7 +606,7 @@ def summary(env=None):
         env = inspect.currentframe().f_back.f_globals
     rows = []
     for question, cases in PUBLIC.items():
-        outcomes = run_cases(cases, LocalCaller(env), np.random.default_rng(0), public_diagnose)
+        outcomes = run_cases(cases, LocalCaller(env), 0, public_diagnose)
         first = first_problem(outcomes)
         rows.append((question, sum(o.passed for o in outcomes), len(outcomes), first[:110]))
     print(summary_table(rows))
@@ -495,6 +622,6 @@ def check(question, env=None):
 
     if env is None:
         env = inspect.currentframe().f_back.f_globals
-    outcomes = run_cases(PUBLIC[question], LocalCaller(env), np.random.default_rng(0), public_diagnose)
+    outcomes = run_cases(PUBLIC[question], LocalCaller(env), 0, public_diagnose)
     if not all(o.passed for o in outcomes):
         raise AssertionError("\n" + report(question, outcomes))

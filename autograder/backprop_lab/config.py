@@ -7,10 +7,12 @@ read the tolerances) and into the autograder, so a change here followed by
 """
 
 # --------------------------------------------------------------------------
-# Points per question: (public, hidden). Public points come from the small
-# fixed cases students run with grader.check(...); hidden points from fresh
-# random cases checked against the reference and finite differences.
-# Within each part, a question's points are shared among its checks by weight.
+# Points per question: (visible, hidden). Every point comes from agreeing with
+# the hidden reference on fresh random inputs. The visible part has the shape of
+# the public checks students run with grader.check(...) and is reported at once;
+# the hidden part (more shapes, deep nets, extremes, training) is reported under
+# HIDDEN_VISIBILITY. Within each part, a question's points are shared among its
+# checks by their fixed weights.
 # --------------------------------------------------------------------------
 POINTS = {
     "sigmoid": (1, 4),
@@ -23,6 +25,15 @@ POINTS = {
     "train": (4, 16),
 }
 QUESTIONS = tuple(POINTS)
+
+# How network and train are marked:
+# - "follow_through" (expert graders' "error carried forward"): a check of forward, backward or
+#   train runs on the student's own lower functions and, if it fails, again with the reference
+#   answering for them (activations, dense, losses; for train also forward, backward and
+#   sgd_update). It counts if either run agrees with the reference, so a bug costs points only in
+#   the question of the function that has it.
+# - "end_to_end": only the student's own functions are used.
+MARKING = "follow_through"
 
 # Written questions, graded by hand on Gradescope (otter manual questions): points each.
 WRITTEN_POINTS = {
@@ -47,6 +58,8 @@ FD_STEP = 1e-5  # step h of the centred difference (f(x+h) - f(x-h)) / 2h
 FD_NOISE_FACTOR = 64.0  # rounding noise allowed per difference: factor * eps * max|f| / h
 RELU_KINK_MARGIN = 1e-3  # finite-difference points keep |z| at least this far from ReLU's kink
 TOL_TRAJECTORY = 1e-8  # train: losses and parameters along a trajectory, against the reference
+TOL_LONG_TRAJECTORY = 1e-5  # train: the losses of a whole XOR or digits run (rounding grows over thousands of steps)
+TRAJECTORY_EPOCHS = 2  # XOR and digits: these first epochs must give the reference's params and losses exactly
 TOL_WORKED_EXAMPLE = 5e-7  # absolute: the chapter prints six decimals
 EXTREME_Z = 1000.0  # activations and softmax must stay finite for |z| up to this
 
@@ -58,8 +71,8 @@ WORKED_EXAMPLE_LOSS_AFTER_ONE_STEP = 0.297599  # printed in the chapter
 
 XOR = {
     "hidden_units": 8,
-    "learning_rate": 2.0,
-    "epochs": 2000,
+    "learning_rate": 5.0,
+    "epochs": 500,
     "seeds": {"sigmoid": 0, "tanh": 0, "relu": 0},
 }
 
@@ -75,6 +88,22 @@ DIGITS = {
     "min_test_accuracy": 0.95,
     "activations": ("sigmoid", "tanh", "relu"),
 }
+
+# Backward must be backpropagation: on this wide network, it may take at most
+# factor x (forward's time) + floor_s seconds. Backpropagation takes about one forward
+# (even written with Python loops); numerical differentiation takes one or two forwards
+# per parameter (about 400 000 here), which is minutes.
+BACKPROP_COST = {
+    "sizes": (256, 512, 512, 10),
+    "activations": ("tanh", "relu", "identity"),
+    "examples": 2,
+    "factor": 50.0,
+    "floor_s": 20.0,
+}
+
+# Packages student code cannot import while grading: the assignment is numpy only, and these
+# would do the work (an MLP's backprop, automatic differentiation).
+UNAVAILABLE_PACKAGES = ("sklearn", "torch", "tensorflow", "keras", "jax", "autograd")
 
 # --------------------------------------------------------------------------
 # Grading limits (per submission)

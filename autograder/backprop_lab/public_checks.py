@@ -74,14 +74,16 @@ def _backward_matches_fd(fwd, bwd, Z):
     return Case(f"{bwd} agrees with finite differences of {fwd}", run)
 
 
+EXTREME_DA = A([[0.7, -1.3]])  # not all ones: a derivative taken at dA must not look like one taken at the output
+
+
 def _extremes(fwd, bwd, A_limits, prime_limits):
     Z = A([[-config.EXTREME_Z, config.EXTREME_Z]])
-    ones = np.ones_like(Z)
 
     def run(c, rng):
         label = f"at z = ±{config.EXTREME_Z:g}"
         expect_array(f"{fwd} → A {label}", c.call(fwd, Z), A_limits, config.TOL_REFERENCE, {"Z": Z}, "the exact values")
-        expect_array(f"{bwd} → dZ {label}", c.call(bwd, ones, Z), prime_limits, config.TOL_REFERENCE, {"dA": ones, "Z": Z}, "the exact values")
+        expect_array(f"{bwd} → dZ {label}", c.call(bwd, EXTREME_DA, Z), EXTREME_DA * prime_limits, config.TOL_REFERENCE, {"dA": EXTREME_DA, "Z": Z}, "the exact values")
 
     return Case(f"{fwd} and {bwd} are finite and exact at z = ±{config.EXTREME_Z:g}", run)
 
@@ -224,11 +226,10 @@ def network_fd_case(X, Y, params, activations, title):
             raise CheckFailure(f"backward: expected a dict of gradients, got {type(grads).__name__}.")
         for key in params:
             h = config.FD_STEP
-            arglists = []
+            values = []
             for xp in perturbations(params[key], h):
-                arglists.append((X, dict(params, **{key: xp}), activations))
-            outs = c.call_many("forward", arglists, pick=0)
-            values = [0.5 * float(np.sum((o - Y) ** 2)) / Y.shape[1] for o in outs]
+                o = expect_tuple("forward", c.call("forward", X, dict(params, **{key: xp}), activations, quiet=True), 2)[0]
+                values.append(0.5 * float(np.sum((np.asarray(o, dtype=float) - Y) ** 2)) / Y.shape[1])
             numeric = centred_gradient(values, params[key].shape, h)
             expect_gradient_fd(
                 f"backward → grads[{key!r}]",
@@ -275,15 +276,23 @@ def worked_example_step_case():
     return Case("one training step on the worked example gives the chapter's new loss 0.297599", run, weight=2.0)
 
 
-def _train_history_shape(c, rng):
-    X = A([[0.0, 1.0, 2.0], [1.0, 0.0, -1.0]])
-    Y = A([[0.0, 1.0, 0.5]])
+MINIBATCH_X = A([[0.0, 1.0, 2.0, -1.0, 0.5], [1.0, 0.0, -1.0, 2.0, 1.5]])
+MINIBATCH_Y = A([[0.0, 1.0, 0.5, 0.25, 1.0]])
+MINIBATCH_HISTORY = A([0.07601415175623252, 0.07495016152366737, 0.07295570493221412])  # batches of 2, seed 7
+
+
+def _train_minibatches(c, rng):
     params = init_params([2, 3, 1], seed=1)
-    out = expect_tuple("train", c.call("train", X, Y, params, ["tanh", "sigmoid"], "mse", 0.1, 4, 2, 0), 2)
-    if len(out[1]) != 4:
-        raise CheckFailure(f"train: 4 epochs should give a history of length 4, got {len(out[1])}.")
+    args = (MINIBATCH_X, MINIBATCH_Y, params, ["tanh", "sigmoid"], "mse", 0.5, 3, 2, 7)
+    out = expect_tuple("train", c.call("train", *args), 2)
     if not isinstance(out[0], dict) or set(out[0]) != set(params):
-        raise CheckFailure(f"train: the returned params should have keys {sorted(params)}.")
+        raise CheckFailure(f"train: the returned params should be a dict with keys {sorted(params)}.")
+    history = np.asarray(out[1], dtype=float) if out[1] is not None else np.array([])
+    expect_array(
+        "train → history with mini-batches of 2 (3 epochs, seed 7)", history, MINIBATCH_HISTORY, config.TOL_REFERENCE,
+        {"X": MINIBATCH_X, "Y": MINIBATCH_Y, "batch_size": 2, "epochs": 3, "seed": 7},
+        "the expected losses (one rng = np.random.default_rng(seed), created once; each epoch's order is rng.permutation(N))",
+    )
 
 
 _XOR_NET = init_params([2, 3, 1], seed=3)
@@ -325,6 +334,6 @@ PUBLIC = {
     "sgd": [Case("sgd_update takes a step of −η · gradient", _sgd)],
     "train": [
         worked_example_step_case(),
-        Case("train returns new params and one loss per epoch", _train_history_shape),
+        Case("train with mini-batches: one shuffle per epoch from one rng, one loss per epoch", _train_minibatches),
     ],
 }
