@@ -58,7 +58,7 @@ def sigmoid_backward(dA, Z):
     return dA * s * (1 - s)
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["sigmoid_backward", "dZ"],
     },
     "sigmoid_forward_overflow": {
@@ -71,7 +71,7 @@ def sigmoid_forward(Z):
     return E / (1.0 + E)
 """,
         },
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["sigmoid_forward", "nan"],
     },
     "sigmoid_backward_missing_dA": {
@@ -84,7 +84,7 @@ def sigmoid_backward(dA, Z):
     return s * (1 - s)
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["sigmoid_backward", "dZ"],
     },
     # ------------------------------------------------------------------ tanh
@@ -97,7 +97,7 @@ def tanh_backward(dA, Z):
     return 1 - np.tanh(Z) ** 2
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["tanh_backward", "dZ"],
     },
     "tanh_backward_uses_Z_as_A": {
@@ -109,7 +109,7 @@ def tanh_backward(dA, Z):
     return dA * (1 - Z ** 2)
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["tanh_backward", "dZ"],
     },
     # ------------------------------------------------------------------ relu
@@ -122,7 +122,7 @@ def relu_backward(dA, Z):
     return dA * relu_forward(Z)
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["relu_backward", "dZ"],
     },
     "relu_backward_ge_zero": {
@@ -135,7 +135,7 @@ def relu_backward(dA, Z):
 """,
         },
         # The nets of the network and train checks never have a pre-activation of exactly 0.
-        "also_fails": [],
+        "named_above": ["train"],
         "mentions": ["relu_backward", "dZ"],
     },
     "relu_backward_mutates_dA": {
@@ -149,7 +149,7 @@ def relu_backward(dA, Z):
 """,
         },
         # backward hands relu_backward a fresh dA, so the in-place write harms nothing there.
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["relu_backward", "in place"],
     },
     # ------------------------------------------------------------------ dense
@@ -165,7 +165,7 @@ def dense_backward(dZ, A_prev, W):
     return dA_prev, dW, db
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["dense_backward", "db"],
     },
     "dense_db_wrong_axis": {
@@ -180,7 +180,7 @@ def dense_backward(dZ, A_prev, W):
     return dA_prev, dW, db
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["dense_backward", "db"],
     },
     "dense_db_no_keepdims": {
@@ -195,7 +195,7 @@ def dense_backward(dZ, A_prev, W):
     return dA_prev, dW, db
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["dense_backward", "db", "shape"],
     },
     "dense_dW_missing_transpose": {
@@ -210,7 +210,7 @@ def dense_backward(dZ, A_prev, W):
     return dA_prev, dW, db
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["dense_backward"],
     },
     "dense_dA_prev_missing_transpose": {
@@ -225,7 +225,7 @@ def dense_backward(dZ, A_prev, W):
     return dA_prev, dW, db
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["dense_backward"],
     },
     "dense_dW_elementwise": {
@@ -240,7 +240,7 @@ def dense_backward(dZ, A_prev, W):
     return dA_prev, dW, db
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["dense_backward"],
     },
     "dense_forward_elementwise": {
@@ -252,7 +252,7 @@ def dense_forward(A_prev, W, b):
     return W * A_prev + b
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["dense_forward"],
     },
     "dense_backward_averages_again": {
@@ -268,7 +268,7 @@ def dense_backward(dZ, A_prev, W):
     return dA_prev, dW, db
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["dense_backward", "dW"],
     },
     "dense_backward_updates_W_in_place": {
@@ -284,7 +284,7 @@ def dense_backward(dZ, A_prev, W):
     return dA_prev, dW, db
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["network", "train"],
         "mentions": ["dense_backward", "in place"],
     },
     # ------------------------------------------------------------------ losses
@@ -299,7 +299,7 @@ def mse_loss(A_out, Y):
 """,
         },
         # The worked example has N = 1, so only the trajectories with N > 1 notice.
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["mse_loss", "J"],
     },
     "mse_value_missing_half": {
@@ -313,7 +313,7 @@ def mse_loss(A_out, Y):
     return float(np.sum(diff ** 2) / N), diff / N
 """,
         },
-        "also_fails": ["network", "train"],
+        "named_above": ["train"],
         "mentions": ["mse_loss", "J"],
     },
     "softmax_no_max_shift": {
@@ -329,7 +329,7 @@ def softmax_cross_entropy(Z_out, Y):
     return float(J), (P - Y) / N
 """,
         },
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["softmax_cross_entropy", "1000"],
     },
     "softmax_gradient_sign_flipped": {
@@ -345,7 +345,7 @@ def softmax_cross_entropy(Z_out, Y):
     return float(J), (Y - np.exp(log_P)) / N
 """,
         },
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["softmax_cross_entropy", "dZ_out"],
     },
     # ------------------------------------------------------------------ network
@@ -358,7 +358,7 @@ def softmax_cross_entropy(Z_out, Y):
                 ('caches[l - 1]', 'caches[l - 2]'),
             ),
         },
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["backward"],
     },
     "backward_skips_hidden_derivatives": {
@@ -370,7 +370,7 @@ def softmax_cross_entropy(Z_out, Y):
                 ('(dA, Z)\n', '(dA, Z) if l == len(activations) else dA\n'),
             ),
         },
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["backward", "grads['W1']"],
     },
     "backward_pops_caches": {
@@ -383,7 +383,7 @@ def softmax_cross_entropy(Z_out, Y):
             ),
         },
         # train calls backward with caches it never reads again: no harm there.
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["backward", "in place"],
     },
     "backward_ignores_activation_names": {
@@ -395,7 +395,7 @@ def softmax_cross_entropy(Z_out, Y):
                 ('backward_fns[activations[l - 1]](dA, Z)', 'sigmoid_backward(dA, Z)'),
             ),
         },
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["backward", "grads["],
     },
     "forward_caches_output_not_input": {
@@ -407,7 +407,7 @@ def softmax_cross_entropy(Z_out, Y):
                 ('caches.append((A, Z))\n        A = forward_fns[name](Z)', 'A = forward_fns[name](Z)\n        caches.append((A, Z))'),
             ),
         },
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["backward"],
     },
     # ------------------------------------------------------------------ sgd
@@ -420,7 +420,7 @@ def sgd_update(params, grads, learning_rate):
     return {k: v + learning_rate * grads[k] for k, v in params.items()}
 """,
         },
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["sgd_update", "W1"],
     },
     "sgd_updates_weights_only": {
@@ -435,7 +435,7 @@ def sgd_update(params, grads, learning_rate):
     return new
 """,
         },
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["sgd_update", "b1"],
     },
     "sgd_ignores_learning_rate": {
@@ -447,7 +447,7 @@ def sgd_update(params, grads, learning_rate):
     return {k: v - grads[k] for k, v in params.items()}
 """,
         },
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["sgd_update", "W1"],
     },
     "sgd_updates_in_place": {
@@ -461,7 +461,7 @@ def sgd_update(params, grads, learning_rate):
     return params
 """,
         },
-        "also_fails": ["train"],
+        "named_above": ["train"],
         "mentions": ["sgd_update", "in place"],
     },
     # ------------------------------------------------------------------ train
@@ -474,7 +474,7 @@ def sgd_update(params, grads, learning_rate):
                 ('rng.permutation(N)', 'np.arange(N)'),
             ),
         },
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["train", "history"],
     },
     "train_ignores_batch_size": {
@@ -486,7 +486,7 @@ def sgd_update(params, grads, learning_rate):
                 ('if batch_size is None:', 'if True:  # batch_size is never read'),
             ),
         },
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["train", "history"],
     },
     "train_new_rng_every_epoch": {
@@ -499,7 +499,7 @@ def sgd_update(params, grads, learning_rate):
                 ('rng.permutation(N)', 'np.random.default_rng(seed).permutation(N)'),
             ),
         },
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["train", "history"],
     },
     "train_drops_last_batch": {
@@ -511,7 +511,7 @@ def sgd_update(params, grads, learning_rate):
                 ('range(0, N, batch_size)', 'range(0, N - batch_size + 1, batch_size)'),
             ),
         },
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["train", "history"],
     },
     "train_history_of_last_batch": {
@@ -524,7 +524,7 @@ def sgd_update(params, grads, learning_rate):
                 ('A_out, _ = forward(X, params, activations)\n        history.append(loss_fn(A_out, Y)[0])', 'history.append(J)'),
             ),
         },
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["train", "history"],
     },
     "train_uses_global_learning_rate": {
@@ -537,7 +537,7 @@ def sgd_update(params, grads, learning_rate):
                 ('loss, learning_rate, epochs', 'loss, lr, epochs'),
             ),
         },
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["train", "history"],
     },
     "train_uses_global_data": {
@@ -550,7 +550,7 @@ def sgd_update(params, grads, learning_rate):
                 ('def train(X, Y,', 'def train(X_train, Y_train,'),
             ),
         },
-        "also_fails": [],
+        "named_above": [],
         "mentions": ["train"],
     },
 }

@@ -181,8 +181,6 @@ PLANTED = {
     "sgd": ("sgd_update", "def sgd_update(params, grads, learning_rate):\n    return {k: v + learning_rate * grads[k] for k, v in params.items()}"),
     "train": ("train", "def train(X, Y, params, activations, loss, learning_rate, epochs, batch_size=None, seed=0):\n    loss_fn = {'mse': mse_loss, 'softmax_ce': softmax_cross_entropy}[loss]\n    history = []\n    for _ in range(epochs):\n        A, caches = forward(X, params, activations)\n        params = sgd_update(params, backward(loss_fn(A, Y)[1], caches, params, activations), learning_rate)\n        history.append(loss_fn(forward(X, params, activations)[0], Y)[0])\n    return params, history"),
 }
-# building blocks feed the network and training questions, which may fail with them
-DEPENDENTS = {"sigmoid": {"network", "train"}, "tanh": {"network", "train"}, "relu": {"network", "train"}, "dense": {"network", "train"}, "losses": {"network", "train"}, "network": {"train"}, "sgd": {"train"}, "train": set()}
 
 
 def test_planted_bugs_lose_points_in_their_own_question_only(kit, tmp_path):
@@ -199,7 +197,7 @@ def test_planted_bugs_lose_points_in_their_own_question_only(kit, tmp_path):
         public, hidden = config.POINTS[question]
         assert float(row[question]) < public + hidden, f"bug in {question} kept full marks in {question}"
         for other in config.QUESTIONS:
-            if other != question and other not in DEPENDENTS[question]:
+            if other != question:  # follow-through marking: the questions above use the reference's building blocks
                 assert float(row[other]) == sum(config.POINTS[other]), f"bug in {question} cost points in {other}"
         failing = [t for t in results(out, f"bug-{question}")["tests"] if t["name"].startswith(question) and t["score"] < t["max_score"]]
         assert any(name in t["output"] for t in failing), f"the failure does not name {name}"
@@ -218,8 +216,9 @@ def test_hard_coded_public_answers_fail_the_hidden_tests(kit, tmp_path):
     proc, rows = grade_cli([path], out, kit["dist"] / "autograder.zip")
     assert proc.returncode == 0, proc.stderr
     tests = {t["name"]: t for t in results(out, "cheat")["tests"]}
-    assert tests["sigmoid (public)"]["score"] > 0  # the fixed cases are fooled...
-    assert tests["sigmoid (hidden)"]["score"] == 0  # ...the fresh random ones are not
+    # every check the autograder pays for draws fresh inputs: the public answers earn nothing
+    assert tests["sigmoid (visible)"]["score"] == 0
+    assert tests["sigmoid (hidden)"]["score"] == 0
 
 
 def test_hidden_seed_is_printed_and_a_run_replays_with_it(kit, tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_kit.hidden_checks import diagnose, hidden_cases, reference
+from backprop_kit.hidden_checks import all_cases, diagnose, local_caller, reference
 from backprop_kit.hints import CATALOGUE
 from backprop_lab import config
 from backprop_lab.checking import LocalCaller, run_cases, summary
@@ -76,6 +76,17 @@ def test_each_known_mistake_fails_its_question_and_names_itself_and_the_function
     assert function in text
 
 
+@pytest.mark.parametrize("mistake_id", sorted(MISTAKES))
+def test_a_known_mistake_costs_points_and_gets_hints_only_in_its_own_question(graded, mistake_id):
+    out, rows = graded
+    question = MISTAKES[mistake_id]["question"]
+    row = rows[f"mistake-{mistake_id}.ipynb"]
+    elsewhere = {q: row[q] for q in config.QUESTIONS if q != question and float(row[q]) != sum(config.POINTS[q])}
+    assert not elsewhere, f"{mistake_id} also costs points in {elsewhere}"
+    hinted = [t["name"] for t in results(out, f"mistake-{mistake_id}")["tests"] if "Hint [" in t["output"] and not t["name"].startswith(question)]
+    assert not hinted, f"{mistake_id} is hinted in {hinted}"
+
+
 @pytest.mark.parametrize("variant", sorted(CORRECT_VARIANTS))
 def test_differently_written_correct_code_gets_full_marks_and_no_hint(graded, variant):
     out, rows = graded
@@ -87,21 +98,21 @@ def test_differently_written_correct_code_gets_full_marks_and_no_hint(graded, va
 def test_correct_answers_never_match_a_known_mistake():
     """Even after an unrelated failure, a call whose answer is right is never given a hint."""
     R = reference()
-    hidden = hidden_cases()
     for seed in range(4):
-        for question, cases in hidden.items():
-            for case in cases:
-                if "digits" in case.title or "XOR" in case.title:
+        for question, parts in all_cases().items():
+            for case in parts[0] + parts[1]:
+                if "digits" in case.title or "XOR" in case.title or "wide network" in case.title:
                     continue
                 caller = LocalCaller(vars(R))
-                run_cases([case], caller, np.random.default_rng([seed, 99]))
+                run_cases([case], caller, [seed, 99])
                 assert caller.log, case.title
                 assert diagnose(caller.log) is None, (question, case.title)
 
 
 def _hidden_failures(question, functions):
     ns = namespace(functions)
-    out = run_cases(hidden_cases()[question], LocalCaller(ns), np.random.default_rng(2), diagnose=diagnose)
+    visible, hidden = all_cases()[question]
+    out = run_cases(visible + hidden, local_caller(ns), 2, diagnose=diagnose)
     return [o.message for o in out if not o.passed]
 
 

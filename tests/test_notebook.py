@@ -51,7 +51,7 @@ DEMOS = {
     "demos.plot_activations(": (1, ["largest derivative 0.2500"]),
     "demos.trace_worked_example(": (0, ["FORWARD PASS", "BACKWARD PASS", "BP1", "BP2", "BP3", "BP4", "All 34 numbers agree with the chapter."]),
     "demos.explore_tiny_relu_net(": (0, ["Tiny ReLU network", "x1 = +1.0  x2 = -1.0  w11 = +0.5  w21 = -0.5  w_out = +1.0", "δ_h = ∂J/∂z_h", "∂J/∂w11"]),
-    "demos.xor_experiment(": (1, ["linear 2-1: accuracy  50%", "sigmoid: accuracy 100%", "tanh: accuracy 100%", "relu: accuracy 100%"]),
+    "demos.xor_experiment(": (1, ["outputs [0.5 0.5 0.5 0.5] for targets [0. 1. 1. 0.]", "sigmoid: accuracy 100%", "tanh: accuracy 100%", "relu: accuracy 100%"]),
     "demos.digits_experiment(": (2, ["sigmoid: test accuracy", "tanh: test accuracy", "relu: test accuracy", "test digits wrong"]),
     "demos.gradient_flow(": (1, ["||δ^(l)|| per layer", "||δ^(1)|| / ||δ^(L)||"]),
     "demos.gradient_cost(": (1, ["finite differences: 4,820 forward passes", "relative difference between the two gradients", "measured growth"]),
