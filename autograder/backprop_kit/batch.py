@@ -171,6 +171,8 @@ class Batch:
     def _run_autograder(self, root):
         env = dict(os.environ, BACKPROP_KIT_ROOT=str(root), BACKPROP_KIT_PYTHON=sys.executable)
         env["BACKPROP_KIT_LIMITS"] = json.dumps(self.limits.__dict__)
+        if self.jobs > 1:  # one core per grader: numpy's threads would only fight the other jobs
+            env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
         if self.seed is not None:
             env["BACKPROP_KIT_SEED"] = str(self.seed)
         log = root / "grader.log"

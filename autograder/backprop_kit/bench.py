@@ -228,7 +228,7 @@ def run(dist=REPO / "dist", out=REPO / "docs" / "benchmarks.md"):
     checks = sum(v for k, v in timings.items() if k.startswith(("visible:", "hidden:")))
     if timings:
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
-        parts += f"; all checks together (visible and hidden) {checks:.2f} s, of which the backprop cost check is part of visible:network"
+        parts += f"; all checks together (visible and hidden) {checks:.2f} s; the backprop gate is part of hidden:network"
         rows.append(("Where one grading's time goes", parts, "all checks < 5 s", checks < 5.0))
     if buggy.get("seconds") and solved.get("seconds"):
         rows.append((
