@@ -15,7 +15,6 @@ import traceback
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 
 from backprop_lab import config
 from backprop_lab.checking import BELOW, SIGNATURES, CheckFailure, Outcome, TooSlow, at_fault, expect_unchanged, first_problem, follow_through_note, report, run_cases, summary_table
