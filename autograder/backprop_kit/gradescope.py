@@ -10,6 +10,8 @@ import signal
 import sys
 from pathlib import Path
 
+from backprop_lab import config
+
 from .grade import cap_texts, empty_result, grade_file, write_results
 from .session import Limits, become_subreaper
 from .worker import die_with_parent
@@ -49,10 +51,22 @@ def hide_source(root):
             pass
 
 
+def limit_own_memory(mb=config.GRADER_MEMORY_MB):
+    """The grader's own address-space limit (soft: the worker it starts sets its own). Replies
+    from student code are bounded before they are read; this bounds everything else."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = mb << 20 if hard == resource.RLIM_INFINITY else min(mb << 20, hard)
+    if soft == resource.RLIM_INFINITY or soft > want:
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     root = Path(argv[0] if argv else "/autograder")
     hide_source(root)
+    limit_own_memory()
     # a polite stop (SIGTERM) unwinds like Ctrl-C, so the sandbox is cleaned up
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     # if `backprop-kit grade` is SIGKILLed, its graders stop and clean up instead of running on unattended

@@ -67,12 +67,16 @@ class Limits:
     checks_reserve: float = config.CHECKS_RESERVE_S
     interrupt_grace: float = config.INTERRUPT_GRACE_S
     max_restarts: int = config.MAX_RESTARTS
-    memory_mb: int = config.MEMORY_LIMIT_MB
+    max_check_restarts: int = config.MAX_CHECK_RESTARTS
+    memory_mb: int = config.MEMORY_LIMIT_MB  # the most; less where the machine has less (see memory_limit_mb)
     file_size_mb: int = config.FILE_SIZE_LIMIT_MB
+    disk_mb: int = config.SANDBOX_DISK_MB
     max_processes: int = config.MAX_PROCESSES
     output_per_cell: int = config.OUTPUT_CAP_PER_CELL
     output_total: int = config.OUTPUT_CAP_TOTAL
     max_message_mb: int = config.MAX_MESSAGE_MB
+    isolation: str = config.ISOLATION
+    time_factor: float = config.TIME_FACTOR  # see scaled(); 0 keeps the time limits as they are
 
     @classmethod
     def from_env(cls, environ=os.environ):
@@ -85,7 +89,74 @@ class Limits:
         unknown = set(overrides) - known
         if unknown:
             raise ValueError(f"unknown limits in BACKPROP_KIT_LIMITS: {sorted(unknown)}; known: {sorted(known)}")
-        return replace(cls(), **overrides)
+        if {"cell_timeout", "call_timeout"} & set(overrides):
+            overrides.setdefault("time_factor", 0.0)  # time limits given explicitly are taken as given
+        limits = replace(cls(), **overrides)
+        if limits.isolation not in ISOLATION_LEVELS:
+            raise ValueError(f"isolation must be one of {ISOLATION_LEVELS}, not {limits.isolation!r}")
+        return limits
+
+    def scaled(self, reference_s):
+        """These limits on a machine where the reference took `reference_s` on config.CALIBRATION:
+        call and cell limits grow with the machine's slowness, never below their floors."""
+        if not self.time_factor:
+            return self
+        return replace(
+            self,
+            call_timeout=round(max(self.call_timeout, self.time_factor * reference_s), 1),
+            cell_timeout=round(max(self.cell_timeout, self.time_factor * reference_s), 1),
+        )
+
+
+ISOLATION_LEVELS = ("namespace", "user", "none")
+
+
+def memory_limit_mb(most=config.MEMORY_LIMIT_MB, available=None):
+    """The address-space limit for student code: `most`, or what the machine or container can give
+    once the grader's reserve and the sandbox's memory-backed file systems are set aside."""
+    available = machine_memory_mb() if available is None else available
+    spare = available - config.GRADER_RESERVE_MB - config.SANDBOX_DISK_MB - config.SANDBOX_TMP_MB - 16
+    return int(max(128, min(most, spare)))
+
+
+def machine_memory_mb():
+    """The memory this process may use: the machine's, or its cgroup's limit if lower (v1 or v2)."""
+    found = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                found.append(int(line.split()[1]) >> 10)
+    except (OSError, ValueError, IndexError):
+        pass
+    for line in _read_lines("/proc/self/cgroup"):
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        if "memory" in parts[1].split(","):  # v1: the smallest limit of the cgroup and its ancestors
+            for base in (f"/sys/fs/cgroup/memory{parts[2]}", "/sys/fs/cgroup/memory"):
+                for stat in _read_lines(f"{base.rstrip('/')}/memory.stat"):
+                    if stat.startswith("hierarchical_memory_limit "):
+                        found.append(int(stat.split()[1]) >> 20)
+                        break
+                else:
+                    continue
+                break
+        elif parts[1] == "":  # v2: memory.max of the cgroup and each ancestor
+            path = Path("/sys/fs/cgroup" + parts[2])
+            for folder in (path, *path.parents):
+                if not str(folder).startswith("/sys/fs/cgroup"):
+                    break
+                for value in _read_lines(folder / "memory.max"):
+                    if value.strip().isdigit():
+                        found.append(int(value) >> 20)
+    return min(found) if found else config.MEMORY_LIMIT_MB
+
+
+def _read_lines(path):
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
 
 
 class StudentError(Exception):
@@ -97,6 +168,10 @@ class StudentError(Exception):
         self.traceback = info.get("traceback", "")
         self.missing = bool(info.get("missing"))
         super().__init__(f"{self.type}: {self.message}")
+
+
+class SetupError(Exception):
+    """The grading machine cannot run student code as configured (the instructor's to fix)."""
 
 
 class CallTimeout(Exception):
@@ -180,7 +255,11 @@ class Session:
         self.started = time.monotonic()
         self.sandbox = None
         self.isolation = None  # the isolation level the worker reached (see jail.py)
+        self.memory_mb = memory_limit_mb(self.limits.memory_mb)
+        self.uid = self.uid_lock = None  # as root: this sandbox's own unprivileged user, held by a lock
         self.proc = self.reader = self.req_w = self.resp_r = None
+        self.turn = 0  # requests sent: each reply must carry its request's number
+        self.checking = False  # the checks have started: they have restarts of their own
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -188,7 +267,9 @@ class Session:
         sweep_stale_dirs(SANDBOX_PREFIX, max_age=2 * self.limits.budget)
         self.sandbox = owned_temp_dir(SANDBOX_PREFIX)
         try:
-            _fill_sandbox(self.sandbox)
+            if os.getuid() == 0 and self.limits.isolation != "none":
+                self.uid, self.uid_lock = claim_uid()
+            _fill_sandbox(self.sandbox, self.uid)
             self._spawn()
         except BaseException:  # e.g. SIGTERM while the worker starts: __exit__ would not run
             self.close()
@@ -201,8 +282,11 @@ class Session:
     def close(self):
         self._kill()
         if self.sandbox is not None:
-            _remove_tree(self.sandbox)
+            remove_tree(self.sandbox)
             self.sandbox = None
+        if self.uid_lock is not None:
+            os.close(self.uid_lock)  # the uid is free again once its processes are gone (they are: killed above)
+            self.uid_lock = None
 
     def remaining(self):
         return self.limits.budget - (time.monotonic() - self.started)
@@ -212,19 +296,27 @@ class Session:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         limits = {
-            "memory_mb": self.limits.memory_mb,
+            "memory_mb": self.memory_mb,
             "file_size_mb": self.limits.file_size_mb,
             "cpu_s": int(self.limits.budget) + 30,
             "max_processes": self.limits.max_processes,
             "output_per_cell": self.limits.output_per_cell,
         }
         limits["jail"] = {
-            "enabled": config.ISOLATE,
+            "level": self.limits.isolation,
             "read_only": _python_dirs(self.python),
-            "user": config.SANDBOX_USER,
+            "user": self.uid,
             "tmp_mb": config.SANDBOX_TMP_MB,
+            "disk_mb": self.limits.disk_mb,
         }
-        limits["limit_processes"] = os.getuid() == 0  # the worker then runs as its own unprivileged user
+        limits["limit_processes"] = self.uid is not None  # the worker then runs as this sandbox's own user
+        if self.limits.isolation == "user" and self.uid is not None:
+            blocked = unreadable_to_others(limits["jail"]["read_only"])
+            if blocked:
+                raise SetupError(
+                    f"isolation 'user' runs student code as an unprivileged user, who cannot read {blocked}, "
+                    f"part of the Python installation {self.python}: use a Python installed where every user can read it"
+                )
         limits["unavailable"] = list(config.UNAVAILABLE_PACKAGES)
         work = self.sandbox / "work"
         env = _worker_env(work)
@@ -249,7 +341,7 @@ class Session:
         self.reader = reader
         try:
             hello, _ = self._receive(time.monotonic() + START_TIMEOUT_S)
-        except (TimeoutError, WorkerLost) as exc:
+        except (TimeoutError, WorkerLost, wire.ProtocolError) as exc:
             self._kill()
             raise WorkerLost(f"the grading process did not start: {exc}") from None
         if not hello.get("ok"):
@@ -307,14 +399,26 @@ class Session:
                 except (BrokenPipeError, OSError):
                     raise WorkerLost(self._death_reason()) from None
 
-    def _receive(self, deadline):
+    def _receive(self, deadline, bound=None, turn=None):
+        """One frame from the worker, as (header, arrays); raises ProtocolError for any frame
+        that breaks the format or `bound` ((header bytes, body bytes): what the request could
+        bring back) or that is not an answer to request `turn`. Student code can write into the
+        channel: nothing here trusts a frame."""
+        header_bytes, body_bytes = bound or SMALL_REPLY
         (size,) = wire._LEN.unpack(self._read(wire._LEN.size, deadline))
-        max_bytes = self.limits.max_message_mb << 20
-        if size > max_bytes:
-            raise WorkerLost(f"the process sent {size} bytes, over the limit of {max_bytes}")
+        if size > min(body_bytes, self.limits.max_message_mb << 20):
+            raise wire.ProtocolError(f"the process sent a reply of {size} bytes, more than this request could return")
         # the body follows its length at once: time running out between the two must not split a frame
-        header, arrays = wire.unpack(self._read(size, max(deadline, time.monotonic() + FRAME_GRACE_S)))
-        _check_header(header)
+        body = self._read(size, max(deadline, time.monotonic() + FRAME_GRACE_S))
+        try:
+            header, arrays = wire.unpack(body, header_bytes)
+            _check_header(header)
+            if header.get("id") != turn:
+                raise wire.ProtocolError("a reply out of turn")
+        except wire.ProtocolError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - MemoryError, RecursionError, ...: the frame's fault
+            raise wire.ProtocolError(f"an unreadable reply ({type(exc).__name__})") from None
         self.output.note_dropped(header.get("dropped", 0))
         return header, arrays
 
@@ -335,17 +439,18 @@ class Session:
             got += count
         return data
 
-    def _exchange(self, header, arrays, deadline, serve=None):
+    def _exchange(self, header, arrays, deadline, serve=None, bound=None):
         """Send a request; answer the stand-ins' questions until the reply comes."""
-        self._send(wire.pack(header, arrays), deadline)
+        self.turn += 1
+        self._send(wire.pack(dict(header, id=self.turn), arrays), deadline)
         while True:
-            reply, arrays = self._receive(deadline)
+            reply, arrays = self._receive(deadline, bound, self.turn)
             if "ask" not in reply:
                 return reply, arrays
             # every question gets its answer, whole, even as time runs out (see worker.ask)
             self._send(_answer(reply, arrays, serve), max(deadline, time.monotonic() + FRAME_GRACE_S))
 
-    def _request(self, header, arrays, timeout, serve=None):
+    def _request(self, header, arrays, timeout, serve=None, bound=None):
         """Send one request and wait for its answer, interrupting or killing on overrun.
 
         Raises TimeoutError (interrupted, worker still alive), Stuck (it ignored the
@@ -359,9 +464,9 @@ class Session:
             self._revive("an earlier failure")
         timeout = min(timeout, left)
         try:
-            return self._exchange(header, arrays, time.monotonic() + timeout, serve)
+            return self._exchange(header, arrays, time.monotonic() + timeout, serve, bound)
         except wire.ProtocolError as exc:  # student code wrote into the channel, say
-            reason = f"the process sent an unreadable reply ({exc})"
+            reason = f"the process sent an unreadable reply ({exc}), so it was restarted"
             self._revive(reason)
             raise WorkerLost(reason) from None
         except WorkerLost as exc:
@@ -372,10 +477,10 @@ class Session:
         try:
             os.kill(self.proc.pid, signal.SIGINT)
             grace = time.monotonic() + self.limits.interrupt_grace
-            reply = self._receive(grace)
+            reply = self._receive(grace, bound, self.turn)
             while "ask" in reply[0]:  # a stand-in's question sent as time ran out: answered "stop"
                 self._send(wire.pack({"stop": True}), max(grace, time.monotonic() + FRAME_GRACE_S))
-                reply = self._receive(grace)
+                reply = self._receive(grace, bound, self.turn)
         except (TimeoutError, WorkerLost, ProcessLookupError, wire.ProtocolError):
             reason = f"it ran past {timeout:g} s and ignored the interrupt, so the process was restarted"
             self._revive(reason)
@@ -394,8 +499,9 @@ class Session:
             self._kill()
             self.deaths.append(reason)
             self.restarts += 1
-            if self.restarts > self.limits.max_restarts:
-                raise BudgetExhausted(f"the process had to be restarted more than {self.limits.max_restarts} times")
+            allowed = self.limits.max_restarts + (self.limits.max_check_restarts if self.checking else 0)
+            if self.restarts > allowed:
+                raise BudgetExhausted(f"the process had to be restarted more than {allowed} times")
             if self.remaining() <= 0:
                 raise BudgetExhausted("the submission's time budget is used up")
             self._spawn()
@@ -445,10 +551,13 @@ class Session:
                 report.error = f"not run: {exc}"
             return
         err = reply.get("error") or {}
-        if err.get("memory") and self._holds_memory(err):
+        used = reply.get("memory_mb")
+        # a cell that caught its own MemoryError and kept the memory leaves every later call without any
+        hog = type(used) is int and used > config.MEMORY_HOG_SHARE * self.memory_mb
+        if hog or (err.get("memory") and self._holds_memory(err)):
             # What Jupyter's OOM-killed kernel would do: start afresh, without this cell.
             report.status = "died"
-            report.error = f"it ran out of memory (the limit is {self.limits.memory_mb} MB), so the process was restarted"
+            report.error = f"it ran out of memory (the limit is {self.memory_mb} MB), so the process was restarted"
             try:
                 self._revive(report.error)
             except BudgetExhausted as exc:
@@ -462,7 +571,7 @@ class Session:
     def _holds_memory(self, err):
         """After a MemoryError: is the process still holding much of its memory (a hog, not one failed allocation)?"""
         used = err.get("memory_mb")
-        return not isinstance(used, int) or used > config.MEMORY_RESTART_SHARE * self.limits.memory_mb
+        return not isinstance(used, int) or used > config.MEMORY_RESTART_SHARE * self.memory_mb
 
     # -- calling student functions ---------------------------------------------------
 
@@ -475,6 +584,7 @@ class Session:
         BudgetExhausted.
         """
         self.output.label = f"checks ({fn})"
+        self.checking = True
         tree, arrays = wire.encode(tuple(args))
         header = {"op": "call", "fn": fn, "args": tree, "standins": list(standins)}
         allowed = frozenset(standins)
@@ -485,7 +595,15 @@ class Session:
             return serve(name, call_args, call_kwargs)
 
         try:
-            reply, arrays = self._request(header, arrays, timeout or self.limits.call_timeout, answer)
+            reply, arrays = self._request(header, arrays, timeout or self.limits.call_timeout, answer, reply_bound(arrays))
+            if not reply["ok"]:
+                raise StudentError(reply.get("error") or {})
+            try:
+                value, after = wire.decode(reply["value"], arrays)
+            except Exception as exc:  # noqa: BLE001 - the worker encodes what it returns: this reply was forged
+                reason = f"the process sent an unreadable result ({type(exc).__name__}), so it was restarted"
+                self._revive(reason)
+                raise WorkerLost(reason) from None
         except TimeoutError as exc:
             self.check_problems.append(("timeout", fn, str(exc)))
             raise CallTimeout(str(exc)) from None
@@ -498,23 +616,31 @@ class Session:
         except BudgetExhausted as exc:
             self.check_problems.append(("budget", fn, str(exc)))
             raise
-        if not reply["ok"]:
-            raise StudentError(reply.get("error") or {})
-        try:
-            value, after = wire.decode(reply["value"], arrays)
-        except (wire.ProtocolError, IndexError, KeyError, TypeError, ValueError) as exc:
-            raise StudentError({"type": "UnreadableResult", "message": f"the result could not be read: {exc}"}) from None
         replaced = reply.get("replaced")
         return value, after, [str(p) for p in replaced] if isinstance(replaced, list) else []
 
     def audit(self):
-        """{'events': [...], 'tampered': [...]}: what the worker's audit noted, for the instructor."""
+        """{'events': [...], 'tampered': [...]}: what the worker's audit noted, for the instructor.
+        Student code can reach the audit: the caller treats this as untrusted."""
         reply, arrays = self._request({"op": "audit"}, [], self.limits.call_timeout)
         return wire.decode(reply["value"], arrays)
 
     def defined_names(self):
         reply, arrays = self._request({"op": "names"}, [], self.limits.call_timeout)
-        return set(wire.decode(reply["value"], arrays))
+        names = wire.decode(reply["value"], arrays)
+        return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
+
+
+SMALL_REPLY = (1 << 20, 2 << 20)  # (header, body) bytes: a cell's result, the names, the audit
+
+
+def reply_bound(arrays):
+    """(header bytes, body bytes) a call's reply may take: its value and its arguments come back,
+    and this assignment's functions return about as much as they are given."""
+    elements = sum(int(a.size) for a in arrays)
+    nbytes = sum(int(a.nbytes) for a in arrays)
+    header = (256 << 10) + 32 * elements
+    return header, header + (16 << 20) + 4 * nbytes
 
 
 def _check_header(header):
@@ -524,7 +650,7 @@ def _check_header(header):
     dropped = header.get("dropped", 0)
     if type(dropped) is not int or dropped < 0:
         raise wire.ProtocolError("the reply's output count is not a count")
-    if "ok" in header and type(header["ok"]) is not bool:
+    if "ask" not in header and type(header.get("ok")) is not bool:
         raise wire.ProtocolError("the reply's status is not true or false")
     error = header.get("error")
     if error is not None and not (isinstance(error, dict) and all(type(v) in (str, bool, int) for v in error.values())):
@@ -620,13 +746,29 @@ def sweep_stale_dirs(prefix, max_age):
                     continue
             except OSError:
                 continue
-        shutil.rmtree(path, ignore_errors=True)
+        remove_tree(path, attempts=2)
 
 
-def _remove_tree(path, attempts=20):
-    """rmtree, again while a dying worker may still be creating entries (its jail's mount point)."""
-    for _ in range(attempts):
-        shutil.rmtree(path, ignore_errors=True)
+def remove_tree(path, attempts=20):
+    """Remove a folder whatever student code left in it; never raises.
+
+    Deep trees (thousands of levels: Python's rmtree recurses, and their paths are longer than
+    the system allows), folders without permissions, FIFOs, sockets and files still held open:
+    `rm -rf` walks any depth. Tried again while a dying worker may still be creating entries.
+    """
+    for attempt in range(attempts):
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+        except RecursionError:
+            pass
+        if not os.path.lexists(path):
+            return
+        try:
+            if os.getuid() != 0:  # folders the student made unreadable: only their owner can open them up
+                subprocess.run(["chmod", "-R", "u+rwx", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+            subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+        except (OSError, subprocess.SubprocessError):
+            pass
         if not os.path.lexists(path):
             return
         time.sleep(0.1)
@@ -670,10 +812,10 @@ def _worker_env(sandbox):
     }
 
 
-def _fill_sandbox(sandbox):
+def _fill_sandbox(sandbox, uid=None):
     """runtime/: the worker and the jail, which student code can never write (a restarted worker
     runs them before it is jailed). work/: what student code may see and change: the public
-    package and an otter stand-in; it is its working directory and, when we are root, its own.
+    package and an otter stand-in; it is its working directory and, as root, its user's alone.
     """
     runtime, work = sandbox / "runtime", sandbox / "work"
     runtime.mkdir()
@@ -683,19 +825,83 @@ def _fill_sandbox(sandbox):
     shutil.copytree(Path(backprop_lab.__file__).parent, work / "backprop_lab", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (work / "otter").mkdir()
     (work / "otter" / "__init__.py").write_text(OTTER_SHIM)
-    if os.getuid() == 0 and config.ISOLATE:
+    if uid is not None:
         sandbox.chmod(0o711)  # the student user may pass through, not list or write
         runtime.chmod(0o755)
         for path in [work, *work.rglob("*")]:
-            os.chown(path, config.SANDBOX_USER, config.SANDBOX_USER, follow_symlinks=False)
+            os.chown(path, uid, uid, follow_symlinks=False)
+        work.chmod(0o700)  # no other sandbox's user may look in
+
+
+def claim_uid(first=config.SANDBOX_UIDS[0], count=config.SANDBOX_UIDS[1]):
+    """(uid, fd): an unprivileged uid no other live sandbox on this machine holds, and the locked
+    file that holds it (a lock dies with its process, so a killed grader frees its uid).
+
+    Sandboxes with distinct users cannot read, write or signal each other's processes and
+    files wherever the jail's namespaces are refused. Uids named in /etc/passwd are skipped.
+    """
+    import fcntl
+    import pwd
+
+    folder = Path(tempfile.gettempdir()) / "bpk-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    start = os.getpid() % count
+    for k in range(count):
+        uid = first + (start + k) % count
+        try:
+            pwd.getpwuid(uid)
+            continue  # a real account
+        except KeyError:
+            pass
+        fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        if not _uid_idle(uid):  # a worker of a killed grader may still be dying
+            os.close(fd)
+            continue
+        return uid, fd
+    raise RuntimeError(f"all {count} sandbox uids from {first} are in use")
+
+
+def _uid_idle(uid):
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                return False
+        except OSError:
+            continue
+    return True
 
 
 def _python_dirs(python):
-    """Folders the worker's Python needs (its installation and, for a venv, the venv), read-only in the jail."""
+    """Folders the worker's Python needs (its installation, the venv, and where the venv's
+    site-packages really are), read-only in the jail."""
+    import site
     import sysconfig
 
     real = os.path.realpath(python)
     dirs = {os.path.dirname(os.path.dirname(real)), sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"]}
+    dirs.update(os.path.realpath(p) for p in site.getsitepackages())
     if os.path.realpath(sys.executable) != real:  # a different interpreter: its own prefix
         dirs.add(os.path.dirname(os.path.dirname(python)))
     return sorted(d for d in dirs if d and os.path.isdir(d))
+
+
+def unreadable_to_others(paths):
+    """The first of `paths` an unprivileged user could not read (a folder on its way lacks
+    search permission for others, or it lacks read permission), else None."""
+    import stat
+
+    for path in paths:
+        target = Path(path).resolve()
+        for folder in [*reversed(target.parents), target]:
+            try:
+                mode = folder.stat().st_mode
+            except OSError:
+                return str(folder)
+            if not mode & stat.S_IXOTH or (folder == target and not mode & stat.S_IROTH):
+                return str(folder)
+    return None

@@ -113,7 +113,7 @@ def decode(tree, arrays, resolve=None):
             return resolve(x["__h__"]) if resolve else Handle(x["__h__"], x.get("t", ""))
         if "__o__" in x:
             return Handle(-1, x["__o__"])
-        raise ProtocolError(f"unknown tag in {sorted(x)[:3]}")
+        raise ProtocolError("a value with an unknown tag")
 
     if np is None and arrays:
         raise ProtocolError("arrays received but numpy is not loaded")
@@ -128,24 +128,37 @@ def pack(header, arrays=()):
     return _LEN.pack(size) + b"".join(body)
 
 
-def unpack(body, max_arrays_bytes=None):
-    """Split a frame body into (header, arrays), validating every array."""
+def unpack(body, max_header=None):
+    """Split a frame body into (header, arrays), validating every array.
+
+    Raises ProtocolError, whose message never quotes the frame (the other side may be hostile),
+    for anything that breaks the format; a header longer than `max_header` bytes is refused
+    before it is parsed, so what parsing costs stays bounded.
+    """
     import numpy as np
 
     if len(body) < _HLEN.size:
         raise ProtocolError("frame too short")
     (hlen,) = _HLEN.unpack_from(body)
+    if max_header is not None and hlen > max_header:
+        raise ProtocolError(f"a header of {hlen} bytes, over the limit of {max_header}")
     try:
-        meta = json.loads(body[_HLEN.size : _HLEN.size + hlen])
+        meta = json.loads(bytes(body[_HLEN.size : _HLEN.size + hlen]))
         header, metas = meta["h"], meta["m"]
-    except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise ProtocolError(f"unreadable header: {exc}") from None
+        if not isinstance(metas, list):
+            raise TypeError("array list")
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise ProtocolError("unreadable header") from None
     arrays, offset = [], _HLEN.size + hlen
-    for dtype_str, shape in metas:
-        dtype = np.dtype(dtype_str)
-        if dtype.kind not in _NUMERIC_KINDS or dtype.hasobject:
-            raise ProtocolError(f"array of dtype {dtype_str} refused")
-        if not all(isinstance(n, int) and n >= 0 for n in shape):
+    for item in metas:
+        try:
+            dtype_str, shape = item
+            dtype = np.dtype(dtype_str) if type(dtype_str) is str else None
+        except (TypeError, ValueError):
+            raise ProtocolError("unreadable array description") from None
+        if dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
+            raise ProtocolError("an array of a refused type")
+        if type(shape) is not list or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
             raise ProtocolError("bad array shape")
         nbytes = dtype.itemsize
         for n in shape:
@@ -195,8 +208,8 @@ class Worker:
 
         self.channel = threading.Lock()  # one frame exchange at a time, whichever thread asks
         self.in_call = False  # stand-ins answer only while a call runs
+        self.turn = None  # the id of the request being served
         self.namespace = {"__name__": "__main__"}
-        sys.path.insert(0, sandbox)
 
     # handles for objects that cannot cross
     def store(self, obj):
@@ -213,7 +226,7 @@ class Worker:
     def reply(self, header, value=None):
         tree, arrays = encode(value, self.store)
         # output cut in this process is reported, so the grader can say output was cut
-        frame = pack(dict(header, value=tree, dropped=_OUTPUT.dropped), arrays)
+        frame = pack(dict(header, value=tree, dropped=_OUTPUT.dropped, id=self.turn), arrays)
         with self.channel:  # a stand-in's question from another thread never interleaves with it
             self.in_call = False
             write_all(self.resp_fd, frame)
@@ -228,6 +241,7 @@ class Worker:
             except EOFError:
                 return
             header, arrays = unpack(body)
+            self.turn = header.get("id")  # every frame sent until the next request carries it
             _OUTPUT.reset()
             try:
                 self.handle(header, arrays)
@@ -274,7 +288,7 @@ class Worker:
         finally:
             _flush()
         exc = result.error_before_exec or result.error_in_exec
-        return {"ok": exc is None, "error": _error_info(exc) if exc is not None else None}
+        return {"ok": exc is None, "error": _error_info(exc) if exc is not None else None, "memory_mb": _memory_in_use_mb()}
 
     def call(self, request, arrays):
         args = decode(request["args"], arrays, self.resolve)
@@ -306,7 +320,7 @@ class Worker:
         import signal
 
         tree, arrays = encode((tuple(args), dict(kwargs)))
-        frame = pack({"ask": name, "args": tree}, arrays)
+        frame = pack({"ask": name, "args": tree, "id": self.turn}, arrays)
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             with self.channel:
@@ -583,6 +597,7 @@ class Audit:
 
     EVENTS = {"open", "os.listdir", "os.scandir", "os.remove", "os.rmdir", "os.rename", "shutil.rmtree", "os.chmod", "os.truncate"}
     HIDDEN = ("reference", "hidden_checks", "backprop_kit", "/autograder", "solutions")
+    MODULE_FILES = (".py", ".pth", ".so", ".pyc")
     FLAGGED_IMPORTS = ("backprop_kit", "reference", "hidden_checks", "solutions", "sklearn", "torch", "tensorflow", "jax", "autograd")
     WATCHED = {
         "numpy": ("allclose", "isclose", "array_equal", "array_equiv"),
@@ -628,11 +643,13 @@ class Audit:
             writes = event not in ("os.listdir", "os.scandir")
         outside = not path.startswith(self.allowed)
         escapes = writes and not path.startswith((self.sandbox, "/tmp"))
-        if any(word in path for word in self.HIDDEN) or outside or escapes:
-            self.events.append(f"{event} {path}"[:300])
+        planted = writes and event == "open" and path.endswith(self.MODULE_FILES)
+        if any(word in path for word in self.HIDDEN) or outside or escapes or planted:
+            self.events.append(f"{'wrote a module: ' if planted else ''}{event} {path}"[:300])
 
     def report(self):
-        tampered = []
+        tampered = [f"imported {name} from its own folder" for name, module in list(sys.modules.items())
+                    if _planted(getattr(module, "__file__", None), self.sandbox)][:10]
         for (module, name), original in self.originals.items():
             mod = sys.modules.get(module)
             if mod is not None and getattr(mod, name, None) is not original:
@@ -641,6 +658,13 @@ class Audit:
 
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         return {"events": list(self.events), "tampered": tampered, "peak_rss_mb": peak_mb}
+
+
+def _planted(path, sandbox):
+    """A module file in the sandbox that the grader did not put there (backprop_lab, the otter stand-in)."""
+    if not isinstance(path, str) or not path.startswith(sandbox + os.sep):
+        return False
+    return path[len(sandbox) + 1 :].split(os.sep)[0] not in ("backprop_lab", "otter")
 
 
 class Unavailable:
@@ -667,21 +691,28 @@ def main(argv):
     import _bpk_jail
 
     del sys.path[0]
-    sys.path.insert(0, sandbox)
     isolation = _bpk_jail.enter(dict(limits.get("jail", {}), sandbox=sandbox))
     die_with_parent(__import__("signal").SIGKILL)  # a change of user clears the parent-death signal
     _OUTPUT.cap = limits["output_per_cell"]
     sys.stdout, sys.stderr = _CappedStream(sys.stdout), _CappedStream(sys.stderr)
     os.chdir(sandbox)
-    import numpy  # noqa: F401  (loaded before student code: the audit keeps its original functions)
-
+    # Everything this file needs is loaded before the sandbox joins the import path: a module that
+    # student code wrote there (a numpy/ folder, a traceback.py), which a restarted worker would
+    # otherwise find first, can never stand in for them. numpy is loaded before student code so
+    # that the audit keeps its original functions.
+    for name in PRELOADED:
+        __import__(name)
     sys.meta_path.insert(0, Unavailable(limits.get("unavailable", ())))
 
     # entries the jail hid (an editable install's source folder) would only make imports look there
-    sys.path[:] = [p for p in sys.path if p and os.path.isdir(p)]
+    sys.path[:] = [sandbox] + [p for p in sys.path if p and os.path.isdir(p)]
     python_dirs = limits.get("jail", {}).get("read_only", [])
     audit = Audit(sandbox, [sandbox, *python_dirs, "/usr", "/etc", "/dev", "/tmp", "/proc", "/sys", "/lib"], python_dirs)
     Worker(sandbox, req_fd, resp_fd, isolation, audit).run()
+
+
+PRELOADED = ("numpy", "numpy.testing", "numpy.linalg", "IPython.core.interactiveshell", "traitlets.config", "traceback",
+             "signal", "resource", "threading", "contextlib", "functools", "types", "importlib", "ctypes")
 
 
 if __name__ == "__main__":

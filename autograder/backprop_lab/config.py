@@ -109,19 +109,37 @@ UNAVAILABLE_PACKAGES = ("sklearn", "torch", "tensorflow", "keras", "jax", "autog
 # Grading limits (per submission)
 # --------------------------------------------------------------------------
 CELL_TIMEOUT_S = 60.0  # a notebook cell running longer is interrupted; execution goes on
-CALL_TIMEOUT_S = 60.0  # one call of a student function during the checks
+CALL_TIMEOUT_S = 60.0  # one call of a student function during the checks: the floor of its limit
+# On a slow or busy machine the limits grow: at the start of each grading, the reference's own time
+# for a whole digits training (DIGITS below, sigmoid; 0.2 s on an idle 2-core machine) is measured;
+# a call or a cell may take TIME_FACTOR times that, and never less than the floors above. A correct
+# solution written with Python loops over every index takes about 135 times the reference.
+TIME_FACTOR = 300.0
 SUBMISSION_BUDGET_S = 600.0  # everything for one submission, execution and checks
 CHECKS_RESERVE_S = 180.0  # notebook execution stops early so that the checks keep at least this much
 INTERRUPT_GRACE_S = 3.0  # after an interrupt, how long to wait before killing the worker
-MAX_RESTARTS = 3  # a dead or stuck worker is restarted at most this often
-MEMORY_LIMIT_MB = 4096  # address-space limit of the process running student code
+MAX_RESTARTS = 3  # a dead or stuck worker is restarted at most this often while the notebook runs,
+MAX_CHECK_RESTARTS = 12  # and this many more times during the checks (a function that ends its process
+#                          twice is not called again: its checks fail, and the checks above use the reference's)
+# Memory. The process running student code may use MEMORY_LIMIT_MB of address space, or less where
+# the machine (or container: Gradescope's default has 768 MB) has less: its memory minus
+# GRADER_RESERVE_MB for the grader and minus the sandbox's private file systems below.
+# On Gradescope, raising the container's memory raises this limit with it.
+MEMORY_LIMIT_MB = 4096
+GRADER_RESERVE_MB = 256  # the grader's own share; it runs under a limit of GRADER_MEMORY_MB address space
+GRADER_MEMORY_MB = 2048
 MEMORY_RESTART_SHARE = 0.5  # a cell hitting the memory limit while its process still holds more than
 #                             this share of it is treated like an OOM-killed kernel: restart without it
+MEMORY_HOG_SHARE = 0.9  # so is a cell after which its process holds more than this share of the limit
 FILE_SIZE_LIMIT_MB = 64  # largest file student code may write
-MAX_PROCESSES = 64  # processes the unprivileged student user may run (where one is used)
-ISOLATE = True  # shut student code in a namespace jail (see backprop_kit/jail.py) where the machine allows
-SANDBOX_USER = 65534  # the unprivileged user student code runs as when grading runs as root ("nobody")
-SANDBOX_TMP_MB = 64  # size of the private /tmp inside the jail
+SANDBOX_DISK_MB = 64  # all the files of the work folder together (a tmpfs in the jail; it counts as memory)
+SANDBOX_TMP_MB = 32  # size of the private /tmp inside the jail (and 16 MB of /dev/shm)
+MAX_PROCESSES = 64  # processes each sandbox's unprivileged user may run (where one is used)
+# How strongly student code is shut in (see backprop_kit/jail.py): "namespace" (the strongest the
+# machine allows), "user" (never namespaces: an unprivileged user per sandbox, confined by
+# Landlock where the kernel has it) or "none".
+ISOLATION = "namespace"
+SANDBOX_UIDS = (61000, 1000)  # when grading runs as root: each concurrent sandbox gets its own uid from this range
 OUTPUT_CAP_PER_CELL = 20_000  # characters of a cell's output kept for the report
 OUTPUT_CAP_TOTAL = 200_000  # characters of output kept per submission
 RESULT_TEXT_CAP = 20_000  # characters of each text field of results.json (the student controls error messages)
