@@ -25,8 +25,8 @@ from pathlib import Path
 
 from backprop_lab import config
 
-from .grade import empty_result, question_scores, write_results
-from .session import SANDBOX_PREFIX, Limits, owned_temp_dir, sweep_stale_dirs
+from .grade import empty_result, question_scores, strip_controls, write_results
+from .session import SANDBOX_PREFIX, Limits, owned_temp_dir, remove_tree, sweep_stale_dirs
 
 RESULTS = "results.json"
 GRADEBOOK = "gradebook.csv"
@@ -131,7 +131,7 @@ class Batch:
             finally:
                 rows = self.write_gradebook(submissions)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_tree(work)
         return rows
 
     def _done(self, sub):
@@ -159,7 +159,7 @@ class Batch:
         except OSError as exc:  # an unreadable submission must not stop the batch
             result = empty_result("error", f"the submission could not be prepared for grading: {exc}")
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            remove_tree(root)
         if self.stopping:
             return None  # its grader was stopped half-way: no result, so a re-run grades it
         result.setdefault("extra_data", {}).update(source=sub.label, wall_seconds=round(time.monotonic() - started, 2))
@@ -219,7 +219,7 @@ class Batch:
 
     def write_gradebook(self, submissions):
         """One row per submission that has a result; written atomically."""
-        columns = ["file", *config.QUESTIONS, "total", "max", "status", "message", "seconds"]
+        columns = ["file", *config.QUESTIONS, "total", "max", "status", "message", "review", "seconds"]
         rows = []
         for sub in submissions:
             path = self.out_dir / sub.name / RESULTS
@@ -234,11 +234,13 @@ class Batch:
                 total=round(result.get("score", 0.0), 4),
                 max=max_score(),
                 status=extra.get("status", "error"),
-                # the review note (attempts to fool the grader) is for the instructor only: never in results' output
-                message=extra.get("message", "") + (f" REVIEW: {extra['review']}" if extra.get("review") else ""),
+                message=extra.get("message", ""),
+                # what the instructor should look at (attempts to fool the grader): its own column, which
+                # no text of the student's can spill into; never in results' output
+                review=extra.get("review", ""),
                 seconds=extra.get("wall_seconds", extra.get("seconds", "")),
             )
-            rows.append(row)
+            rows.append({k: plain_cell(v) if isinstance(v, str) else v for k, v in row.items()})
         tmp = self.out_dir / (GRADEBOOK + ".tmp")
         with open(tmp, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=columns)
@@ -246,6 +248,14 @@ class Batch:
             writer.writerows(rows)
         os.replace(tmp, self.out_dir / GRADEBOOK)
         return rows
+
+
+def plain_cell(text):
+    """Student-controlled text made safe for a spreadsheet: no terminal escapes or control
+    characters, and nothing a spreadsheet would evaluate (a cell starting with =, +, -, @,
+    a tab or a carriage return is a formula to Excel, LibreOffice and Google Sheets)."""
+    text = strip_controls(text).replace("\t", " ")
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def usable_cores():

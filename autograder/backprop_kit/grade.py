@@ -17,9 +17,9 @@ from pathlib import Path
 
 
 from backprop_lab import config
-from backprop_lab.checking import BELOW, SIGNATURES, CheckFailure, Outcome, TooSlow, at_fault, expect_unchanged, first_problem, follow_through_note, report, run_cases, summary_table
+from backprop_lab.checking import BELOW, QUESTION_OF, SIGNATURES, CheckFailure, Outcome, TooSlow, at_fault, expect_unchanged, first_problem, follow_through_note, report, run_cases, summary_table
 
-from .hidden_checks import all_cases, diagnose, serve
+from .hidden_checks import all_cases, calibrate, diagnose, serve
 from .session import BudgetExhausted, CallTimeout, Limits, Session, Stuck, StudentError, WorkerLost
 
 STATUSES = ("ok", "timeout", "kernel-died", "malformed", "error")
@@ -79,6 +79,8 @@ class RemoteCaller:
         self.standins = ()
         self.failed, self.blocked = set(), {}
         self.missing = []  # functions the checks needed that the notebook does not define
+        self.losses = {}  # function: calls of it that ended the student's process
+        self.ended = set()  # functions blocked because their calls ended the process (not a gate)
         self.log = []  # (name, args, value) of each call, for diagnosing a failure
         self.last_seconds = 0.0
         self.seconds = {"finite differences": 0.0, "training (student's train)": 0.0}
@@ -112,6 +114,12 @@ class RemoteCaller:
         except (CallTimeout, Stuck) as exc:
             raise TooSlow(f"{name}: {exc}.") from None
         except WorkerLost as exc:
+            self.losses[name] = self.losses.get(name, 0) + 1
+            # forged replies, os._exit, a crash: calling it again only costs restarts. A function that calls
+            # lower ones is not blamed: they may be the cause, and follow-through stands in for them.
+            if self.losses[name] >= 2 and name not in self.blocked and QUESTION_OF.get(name) not in BELOW:
+                self.blocked[name] = f"Not counted: calling {name} ended the process running it twice ({exc}), so it is not called again."
+                self.ended.add(name)
             raise CheckFailure(f"{name}: {exc}.") from None
         except BudgetExhausted as exc:
             raise CheckFailure(f"{name} was not checked: {exc}.") from None
@@ -137,7 +145,10 @@ def grade_file(path, seed=None, limits=None):
                 "usually hold big outputs (images, long printouts): in Jupyter, use Edit → Clear Outputs of All Cells, "
                 "save, and submit again."
             )
-        result = _grade_cells(read_cells(raw), seed, limits)
+        cells = read_cells(raw)
+        limits = limits.scaled(calibrate())  # this machine's speed, now: a busy machine gets longer limits
+        result = _grade_cells(cells, seed, limits)
+        result["extra_data"]["limits_s"] = {"call": limits.call_timeout, "cell": limits.cell_timeout}
     except Malformed as exc:
         result = empty_result("malformed", str(exc))
     except Exception as exc:  # noqa: BLE001 - the batch must go on; the instructor sees the trace
@@ -148,11 +159,20 @@ def grade_file(path, seed=None, limits=None):
     return cap_texts(result)
 
 
+_CONTROLS = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text):
+    """Text without terminal escape sequences or control characters (newlines and tabs stay)."""
+    return _CONTROLS.sub("", text)
+
+
 def cap_texts(result, cap=config.RESULT_TEXT_CAP):
-    """Bound every text of a result and redact hidden material: students control error messages."""
+    """Bound every text of a result, redact hidden material and remove terminal escapes:
+    students control error messages."""
 
     def cut(text):
-        text = redact(text)
+        text = strip_controls(redact(text))
         return text if len(text) <= cap else text[:cap] + f"\n... (cut: {len(text) - cap} more characters)\n"
 
     result["output"] = cut(result.get("output", ""))
@@ -186,43 +206,61 @@ PARTS = ("visible", "hidden")
 GATED = "Not counted: backward did not pass the check that it is backpropagation (see the hidden part)."
 
 
-def grade_questions(caller, seed, lap=lambda name: None, cases=None):
+def grade_questions(caller, seed, lap=lambda name: None, cases=None, before_hidden=lambda: None):
     """{question: {part: outcomes}} for every question, in an order that keeps two promises.
 
-    1. Every visible check runs before any hidden input reaches the student's code, so no visible
-       message can carry a hidden input.
-    2. The reference answers for a lower function (follow-through) only after every check of that
-       function has run, so its answers cannot be collected and replayed in them.
-    Hence: the visible parts on the student's own functions; then the hidden parts, lower questions
-    first; then the visible checks above that failed, once more with the reference's lower
-    functions. Such a check counts if it passes then, and shows only what step 1 saw, or a note
-    the grader writes. Case inputs are seeded by (seed, part, question, case). `cases` (all of
+    1. Nothing the student's code does once a hidden input has reached it changes what the
+       student sees before publication: every visible check runs, and is settled, first.
+    2. The reference answers for a lower function (follow-through) on hidden inputs only after
+       every check of that function has run, so its answers cannot be collected and replayed.
+    Hence:
+      a. the visible parts, on the student's own functions;
+      b. the visible network and train checks that failed, once more with the reference's lower
+         functions (such a check counts if it passes then, and shows a note the grader writes);
+      c. `before_hidden()` (the caller settles what the student sees), then the gates (backward
+         must be backpropagation; its inputs are no other check's), whose verdict may revoke
+         visible passes;
+      d. the other hidden checks, lower questions first.
+    Case inputs are seeded by (seed, part, question, case), whatever the order. `cases` (all of
     them by default) is {question: (visible cases, hidden cases)}.
     """
     cases = cases or all_cases()
     marking = config.MARKING == "follow_through"
+    asked = [q for q in config.QUESTIONS if q in cases]
+    index = {q: config.QUESTIONS.index(q) for q in asked}
     results = {q: {} for q in cases}
-    for part_index, part in enumerate(PARTS):
-        for index, question in enumerate(config.QUESTIONS):
-            if question not in cases:
-                continue
-            if part == "hidden":  # the visible checks above have not had their second run yet
-                caller.failed = _failed(cases, results, lambda q, p: p == "hidden" or q not in BELOW)
-            below = BELOW.get(question, ()) if marking and part == "hidden" else ()
-            results[question][part] = run_cases(cases[question][part_index], caller, [seed, part_index, index], diagnose, below)
-            lap(f"{part}:{question}")
-    for index, question in enumerate(config.QUESTIONS):
-        if question not in cases:
+    for question in asked:
+        results[question]["visible"] = run_cases(cases[question][0], caller, [seed, 0, index[question]], diagnose)
+        lap(f"visible:{question}")
+    for question in asked:
+        if not (marking and question in BELOW):
             continue
         outcomes = results[question]["visible"]
-        caller.failed = _failed(cases, results, lambda q, p: True)
         for i, (case, outcome) in enumerate(zip(cases[question][0], outcomes)):
-            if not outcome.passed and marking and question in BELOW:
-                again = run_cases([case], caller, [seed, 0, index], None, BELOW[question], first=i, substituted_only=True)[0]
+            if not outcome.passed:
+                caller.failed = _failed(cases, results, lambda q, p: True)  # a check counted just above blames no one
+                again = run_cases([case], caller, [seed, 0, index[question]], None, BELOW[question], first=i, substituted_only=True)[0]
                 if again.passed:
-                    outcomes[i] = Outcome(case.title, True, follow_through_note(case, caller, BELOW[question]), case.weight)
-        if question in BELOW:
-            lap(f"visible:{question} (follow-through)")
+                    outcomes[i] = Outcome(case.title, True, follow_through_note(case, caller, BELOW[question], settled=False), case.weight)
+        lap(f"visible:{question} (follow-through)")
+    before_hidden()
+    hidden = {q: [None] * len(cases[q][1]) for q in asked}  # filled case by case, gates first
+    for question in asked:
+        results[question]["hidden"] = hidden[question]
+
+    def run_hidden(question, only):
+        below = BELOW.get(question, ()) if marking else ()
+        for i, case in enumerate(cases[question][1]):
+            if only(case) and hidden[question][i] is None:
+                caller.failed = _failed(cases, results, lambda q, p: True)
+                hidden[question][i] = run_cases([case], caller, [seed, 1, index[question]], diagnose, below, first=i)[0]
+
+    for question in asked:
+        run_hidden(question, lambda case: case.gate)
+    lap("hidden: gates")
+    for question in asked:
+        run_hidden(question, lambda case: True)
+        lap(f"hidden:{question}")
     _revoke_gated(cases, results, caller)
     return results
 
@@ -230,7 +268,7 @@ def grade_questions(caller, seed, lap=lambda name: None, cases=None):
 def _failed(cases, results, counts):
     """Functions blamed by a failing outcome of the parts that `counts(question, part)` admits."""
     return {f for q, parts in results.items() for pi, part in enumerate(PARTS) if counts(q, part)
-            for case, o in zip(cases[q][pi], parts.get(part, [])) if not o.passed for f in at_fault(case, o.message)}
+            for case, o in zip(cases[q][pi], parts.get(part, [])) if o is not None and not o.passed for f in at_fault(case, o.message)}
 
 
 def _revoke_gated(cases, results, caller):
@@ -242,7 +280,7 @@ def _revoke_gated(cases, results, caller):
     for question, parts in results.items():
         for part_index, part in enumerate(PARTS):
             for i, (case, outcome) in enumerate(zip(cases[question][part_index], parts.get(part, []))):
-                gated = [f for f in case.functions if f in caller.blocked]
+                gated = [f for f in case.functions if f in caller.blocked and f not in getattr(caller, "ended", ())]
                 if gated and outcome.passed and not case.gate:
                     message = GATED if part == "visible" else caller.blocked[gated[0]]
                     parts[part][i] = Outcome(case.title, False, message, case.weight)
@@ -263,7 +301,13 @@ def _grade_cells(cells, seed, limits):
         session.run_notebook()
         lap("notebook execution")
         caller = RemoteCaller(session)
-        results = grade_questions(caller, seed, lap)
+        seen = {}
+
+        def before_hidden():  # what the student sees at once is settled before any hidden input goes in
+            seen["missing"] = _missing_functions(session, caller)
+            seen["status"] = _status(session, seen["missing"])
+
+        results = grade_questions(caller, seed, lap, before_hidden=before_hidden)
         for question, points in config.POINTS.items():
             for part, part_points in zip(PARTS, points):
                 outcomes = results[question][part]
@@ -272,12 +316,13 @@ def _grade_cells(cells, seed, limits):
                 visibility = "visible" if part == "visible" else config.HIDDEN_VISIBILITY
                 tests.append(_test_entry(question, part, earned, part_points, report(f"{question} ({part})", outcomes), visibility))
             summary.append(_summary_row(question, results[question]))
-        status, message = _status(session, _missing_functions(session, caller))
+        status, message = _status(session, seen["missing"])  # for the instructor: the whole run
+        shown_status, shown_message = seen["status"]
         notebook_report = _notebook_report(session)
         audit = _audit(session)
-        review = review_notes(cells, audit)
+        review = review_notes(cells, audit, session.deaths)
     timings.update({k: round(v, 3) for k, v in caller.seconds.items()})
-    output = f"Status: {status}. {message}\n{notebook_report}".rstrip() + "\n\n" + summary_table(summary) + "\n"
+    output = f"Status: {shown_status}. {shown_message}\n{notebook_report}".rstrip() + "\n\n" + summary_table(summary) + "\n"
     extra = {"status": status, "message": message, "isolation": session.isolation, "timings": timings}
     if audit.get("peak_rss_mb"):
         extra["peak_rss_mb"] = audit["peak_rss_mb"]
@@ -295,6 +340,11 @@ SUSPICIOUS_CODE = (
     (r"\b(np|numpy)(\.testing|\.linalg)?\.\w+\s*=[^=]", "replaces a numpy function"),
     (r"\b(otter|grader)\.[\w.]+\s*=[^=]|test_files|__code__", "patches the grader"),
     (r"sys\.modules\s*\[|builtins\.\w+\s*=", "rewires modules or builtins"),
+    (r"\bsetattr\s*\(\s*(np|numpy|otter|grader|builtins)\b", "replaces a function of numpy, otter or builtins with setattr"),
+    (r"\bgc\.(get_objects|get_referrers|get_referents)\b", "searches the objects in its process (gc): the grader's own are there"),
+    (r"\b(Audit|_OutputBudget|Worker|_bpk_\w*)\b", "names the grader's objects in the student's process"),
+    (r"sys\.argv|/proc/self/fd|\bos\.(write|fdopen|dup2?)\s*\(", "uses raw file descriptors (the grader's channel is one)"),
+    (r"\b(exec|eval|compile)\s*\(|\bbase64\b|\bmarshal\b|codecs\.decode", "runs code built at run time (exec, eval, encoded text)"),
 )
 
 
@@ -317,13 +367,18 @@ def _audit(session):
     return clean
 
 
-def review_notes(cells, audit):
-    """What an instructor should look at: suspicious code, and what the sandbox's audit saw."""
+def review_notes(cells, audit, deaths=()):
+    """What an instructor should look at. Three sources, from the most to the least trustworthy:
+    the static scan of the submitted code; what the grader saw from outside (replies forged into
+    its channel); and what the worker's audit noted, which student code can reach and empty."""
     notes = []
     code = "\n".join(cells)
     for pattern, what in SUSPICIOUS_CODE:
         if re.search(pattern, code):
             notes.append(f"code {what}")
+    forged = [d for d in deaths if "unreadable" in d]
+    if forged:
+        notes.append(f"wrote into the grader's channel: {len(forged)} unreadable or unasked-for replies (each restarted its process)")
     notes.extend(audit.get("tampered", []))
     events = audit.get("events", [])
     if events:

@@ -683,6 +683,20 @@ def _learns(task, activation):
     return Case(f"train reaches {config.DIGITS['min_test_accuracy']:.0%} test accuracy on digits ({activation}), along the reference's trajectory", run, weight=2.0, functions=("train",))
 
 
+def calibrate(runs=2):
+    """Seconds the reference takes for a whole digits training (config.DIGITS, sigmoid) on this
+    machine, now: the measure of its speed that call and cell limits scale with."""
+    import time
+
+    args, _ = _task("digits", "sigmoid")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        reference().train(*args)
+        times.append(time.perf_counter() - started)
+    return sum(times) / len(times)
+
+
 @lru_cache(maxsize=1)
 def _digits_data():
     return load_digits_split()

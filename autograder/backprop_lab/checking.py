@@ -124,6 +124,8 @@ def run_cases(cases, caller, seed=0, diagnose=None, below=(), first=0, substitut
         # a lower function that failed a gate (backward that is not backpropagation) is not run again
         if substitute and (substituted_only or any(f in caller.blocked for f in substitute)):
             outcome = _attempt(case, caller, rng(), diagnose, substitute)
+            if outcome.passed and not substituted_only:
+                outcome.message = follow_through_note(case, caller, substitute)
         else:
             outcome = _attempt(case, caller, rng(), diagnose, ())
             if not outcome.passed and substitute:
@@ -168,14 +170,19 @@ def at_fault(case, message):
     return (first,) if first in case.functions else case.functions
 
 
-def follow_through_note(case, caller, below):
-    """A passed follow-through check: it counts, and this is what broke the student's own run."""
+def follow_through_note(case, caller, below, settled=True):
+    """A passed follow-through check: it counts, and this is what broke the student's own run.
+
+    `settled`: every check of the lower functions has run (else only their public ones have)."""
     mine = " and ".join(case.functions) or "code"
     verb = "are" if len(case.functions) > 1 else "is"
     culprits = [fn for fn in below if fn in caller.failed]
     if culprits:
         where = "; ".join(f"{fn}: see {QUESTION_OF[fn]}" for fn in culprits)
         return f"Counted: your {mine} {verb} right. With your own lower functions it is not ({where})."
+    if not settled:
+        return (f"Counted: your {mine} {verb} right with the reference's lower functions. With your own it is not, "
+                "although they pass their public checks: look at how they work together, and at their hidden checks once published.")
     return (f"Counted: your {mine} {verb} right with the reference's lower functions. With your own it is not, "
             "although they pass their own checks: look at how they work together.")
 
