@@ -622,13 +622,19 @@ for entry in os.listdir("/proc"):
     except OSError:
         cmd = ""
     probe(f"signal0:{pid}", lambda p=pid: os.kill(p, 0))
-    if "_bpk_worker" in cmd:  # a classmate's grading process
+    if "_bpk_worker" in cmd:  # a classmate's grading process: its command line names its work folder
+        parts = cmd.split(" ")
+        work = next((w for w in parts if w.endswith("/work")), None)
+        if work and os.path.abspath(work) != os.getcwd():
+            probe(f"list:{work}", lambda w=work: os.listdir(w))
+            probe(f"write:{work}", lambda w=work: open(f"{w}/probe-from-{os.getpid()}.txt", "w").write("hello"))
         probe(f"sigstop:{pid}", lambda p=pid: os.kill(p, signal.SIGSTOP))
         probe(f"sigkill:{pid}", lambda p=pid: os.kill(p, signal.SIGKILL))
 
 ok = [what for what, outcome in _RESULTS if outcome == "ok"]
 blocked = sum(outcome == "blocked" for _, outcome in _RESULTS)
-raise RuntimeError(f"PROBES ok={len(ok)} blocked={blocked}: " + ("; ".join(ok)[:380] or "none"))
+workers = sum(what.startswith("sigstop:") for what, _ in _RESULTS)
+raise RuntimeError(f"PROBES ok={len(ok)} blocked={blocked} workers={workers}: " + ("; ".join(ok)[:380] or "none"))
 '''
 
 ATTACKS3["user-probes"] = {

@@ -149,7 +149,7 @@ def test_the_batch_lists_every_submission_with_the_correct_solutions(batch):
     assert (float(rows["solutions.ipynb"]["total"]), rows["solutions.ipynb"]["status"]) == (FULL, "ok")
     assert (float(rows["backprop.ipynb"]["total"]), rows["backprop.ipynb"]["status"]) == (0, "ok")
     header = (batch["out"] / "gradebook.csv").read_text().splitlines()[0].split(",")
-    assert header == ["file", *config.QUESTIONS, "total", "max", "status", "message", "seconds"]
+    assert header == ["file", *config.QUESTIONS, "total", "max", "status", "message", "review", "seconds"]
     assert f"{len(rows)}/{len(rows)}" in proc.stderr  # progress is shown
 
 

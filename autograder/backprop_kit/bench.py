@@ -4,7 +4,8 @@ Absolute times on shared machines are noisy, so every figure is a ratio of two t
 measured in the same run, each the median of a few interleaved repetitions:
 1. grading one solved submission against executing the same notebook once with nbclient;
 2. a batch of submissions with --jobs 1 against --jobs <cores>, and peak memory per grader;
-3. where one grading's time goes (from the grader's own timings);
+3. where one grading's time goes (from the grader's own timings), and grading one solved
+   submission inside Gradescope's default container (768 MB, half a CPU) against outside;
 4. the reference's train on digits against scikit-learn's MLPClassifier, same setup;
 5. all digits-net gradients by finite differences against backprop.
 It prints a table and writes docs/benchmarks.md.
@@ -27,6 +28,7 @@ from backprop_lab.helpers import accuracy, init_params, load_digits_split
 
 from .batch import Batch, usable_cores
 from .build import NOTEBOOK, REPO
+from .session import memory_limit_mb
 
 REPEATS = 3
 
@@ -138,6 +140,31 @@ def grading_breakdown(dist, scratch):
     return extras
 
 
+def bench_container(dist, scratch):
+    """Grading one solved submission in Gradescope's default container (768 MB, half a CPU,
+    imitated with cgroups) and on the open machine, interleaved; None where it cannot be imitated."""
+    import subprocess
+
+    from . import container
+
+    if container.available():
+        return None
+    solved = dist / "solutions.ipynb"
+
+    def grade_in(prefix):
+        out = Path(tempfile.mkdtemp(dir=scratch))
+        cmd = [*prefix, sys.executable, "-m", "backprop_kit.cli", "grade", str(solved), "--out", str(out), "--autograder", str(dist / "autograder.zip"), "--jobs", "1"]
+        subprocess.run(cmd, check=True, capture_output=True, env=dict(__import__("os").environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+        return json.loads(next(out.glob("*/results.json")).read_text())
+
+    seen = {}
+    with container.limited(memory_mb=768, cpus=0.5) as (prefix, memory):
+        inside, outside = interleaved([lambda: seen.setdefault("inside", grade_in(prefix)), lambda: grade_in([])])
+        peak = int((memory / "memory.max_usage_in_bytes").read_text()) >> 20
+        kills = container.oom_kills(memory)
+    return inside, outside, peak, kills, seen["inside"]
+
+
 # -- 4 and 5: numerics -----------------------------------------------------------------------
 
 
@@ -224,11 +251,24 @@ def run(dist=REPO / "dist", out=REPO / "docs" / "benchmarks.md"):
         rows.append(("Peak memory per grading", f"{memory}; largest grading process {children_peak:.0f} MB", "—", None))
         print("3/5 where grading time goes ...", flush=True)
         solved, buggy = grading_breakdown(dist, scratch)
+        print("   ... and in Gradescope's default container ...", flush=True)
+        boxed = bench_container(dist, scratch)
+    if boxed is None:
+        rows.append(("Grading one solved submission in Gradescope's default container (768 MB, 0.5 CPU)", "not measured: needs root and a writable cgroup v1", "—", None))
+    else:
+        inside, outside, peak, kills, result = boxed
+        rows.append((
+            "Grading one solved submission in Gradescope's default container (768 MB, 0.5 CPU, cgroup v1) / on the open machine",
+            f"{inside:.1f} s / {outside:.1f} s = {inside / outside:.1f}×; score {result['score']:g}/80; peak memory of the container {peak} MB; "
+            f"OOM kills {kills}; student code's memory limit there {memory_limit_mb(available=768)} MB",
+            f"score 80, no OOM kill, within the {config.SUBMISSION_BUDGET_S:.0f} s budget",
+            result["score"] == 80 and kills == 0 and inside < config.SUBMISSION_BUDGET_S,
+        ))
     timings = solved.get("timings", {})
     checks = sum(v for k, v in timings.items() if k.startswith(("visible:", "hidden:")))
     if timings:
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
-        parts += f"; all checks together (visible and hidden) {checks:.2f} s; the backprop gate is part of hidden:network"
+        parts += f"; all checks together (visible and hidden) {checks:.2f} s"
         rows.append(("Where one grading's time goes", parts, "all checks < 5 s", checks < 5.0))
     if buggy.get("seconds") and solved.get("seconds"):
         rows.append((

@@ -843,7 +843,8 @@ def claim_uid(first=config.SANDBOX_UIDS[0], count=config.SANDBOX_UIDS[1]):
     import fcntl
     import pwd
 
-    folder = Path(tempfile.gettempdir()) / "bpk-uids"
+    # one folder for the whole machine, as uids are (not the temp dir, which differs between graders)
+    folder = Path("/run" if os.path.isdir("/run") else "/tmp") / "backprop-kit-uids"
     folder.mkdir(mode=0o700, exist_ok=True)
     start = os.getpid() % count
     for k in range(count):
