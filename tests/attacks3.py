@@ -670,3 +670,104 @@ ATTACKS3["memory-hog"] = {
     "that catches its own MemoryError and ends 'ok' holding the memory is not replayed into every restarted worker; "
     "the functions defined before it are graded in full (80/80); status kernel-died",
 }
+
+
+# ============================================================ round 4 (found after round 3's fixes)
+
+# ---------------------------------------------------------------- 1. memory outside RLIMIT_AS: memfd (shmem) pages
+# RLIMIT_AS counts mappings only; pages written into a memfd with os.write are never mapped, and
+# memfd lives on the kernel's internal shm mount, so no tmpfs size= applies. RLIMIT_FSIZE caps
+# each memfd at 64 MB, RLIMIT_NOFILE caps the count at ~1024 per process (64 GB), and tiny
+# holder processes (`sleep`, RSS ~1 MB, oom_score_adj 1000 inherited) keep the pages, so the OOM
+# killer, which ranks by RSS, picks the biggest-RSS worker: a classmate's.
+MEMFD_FILL = r'''
+import os, subprocess, threading, time
+
+def _fill():
+    block = b"\x5a" * (1 << 20)
+    batch = []
+    while True:
+        try:
+            fd = os.memfd_create("x", 0)
+            for _ in range(64):         # 64 MB per memfd (RLIMIT_FSIZE)
+                os.write(fd, block)
+            batch.append(fd)
+        except OSError:
+            time.sleep(0.05)
+        if len(batch) >= 4:             # hand 256 MB to a ~1 MB process, drop them from the worker
+            try:
+                subprocess.Popen(["sleep", "100000"], pass_fds=batch)
+            except OSError:
+                time.sleep(0.2)
+                continue
+            for fd in batch:
+                os.close(fd)
+            batch = []
+
+threading.Thread(target=_fill, daemon=True).start()
+'''
+# the worker stays alive while classmates are graded (the checks come later, within budget)
+ATTACKS3["memfd-oom"] = {
+    "cells": SOLUTION + [MEMFD_FILL] + ["import time\ntime.sleep(25)"] * 3,
+    "expect": "the worker's own memory cgroup stops it: no other submission is killed; its functions are graded (80/80, kernel-died)",
+}
+
+# ---------------------------------------------------------------- 2. a forward that ends its process on the student's own run
+# forward (question network) is never blocked (network is in BELOW), so every check that calls it
+# (network's, and train's through the student's train) costs one restart; the restart allowance
+# runs out during train's hidden checks, whose train is correct: train loses points for forward.
+FORWARD_DIES = r'''
+import os
+_forward = forward
+
+
+def forward(X, params, activations):
+    if sigmoid_forward.__code__.co_name != "_standin":  # the student's own lower functions: crash
+        os._exit(1)
+    return _forward(X, params, activations)
+'''
+ATTACKS3["forward-dies"] = {
+    "cells": SOLUTION + [FORWARD_DIES],
+    "expect": "after two deaths on its own run, forward is checked only on the reference's lower functions: train keeps full marks",
+}
+
+# ---------------------------------------------------------------- 3. an in-turn reply as large as the bound allows
+# The request id is read from the Worker object (gc); the digits train call (~100 K elements) allows a
+# 3.5 MB header and a 23 MB body: 1.1 M empty lists in the value, and 1 M zero-size arrays in the body.
+IN_TURN_HUGE = r'''
+import gc, json, os, struct, sys
+_RESP = int(sys.argv[3])
+_train = train
+_DONE = []
+
+
+def _turn():
+    for obj in gc.get_objects():
+        if type(obj).__name__ == "Worker" and hasattr(obj, "turn"):
+            return obj.turn
+
+
+def train(X, Y, params, *args, **kwargs):
+    if X.size > 50000 and len(_DONE) < 2:
+        _DONE.append(1)
+        elements = X.size + Y.size + sum(v.size for v in params.values())
+        budget = (256 << 10) + 32 * elements - 200
+        if len(_DONE) == 1:   # the value: empty lists
+            n = budget // 3
+            head = json.dumps({"h": {"ok": True, "dropped": 0, "id": _turn(), "value": {"__t__": [[]] * n}}, "m": []}, separators=(",", ":"))
+        else:                 # the arrays: zero-size int8 arrays, then a value naming each
+            n = budget // 24
+            head = json.dumps({"h": {"ok": True, "dropped": 0, "id": _turn(), "value": {"__t__": [{"__a__": i} for i in range(n)]}},
+                               "m": [["|i1", [0]]] * n}, separators=(",", ":"))
+        head = head.encode()[:budget + 150]
+        body = struct.pack("<I", len(head)) + head
+        frame = struct.pack("<Q", len(body)) + body
+        view = memoryview(frame)
+        while view:
+            view = view[os.write(_RESP, view):]
+    return _train(X, Y, params, *args, **kwargs)
+'''
+ATTACKS3["in-turn-huge"] = {
+    "cells": SOLUTION + [IN_TURN_HUGE],
+    "expect": "a reply within the bound but made of a million empty values costs the grader little; never status error",
+}

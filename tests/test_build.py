@@ -161,7 +161,7 @@ def test_grade_cli_writes_gradescope_results_and_a_gradebook_for_any_file_name(k
     assert float(rows["my backprop (final).ipynb"]["total"]) == FULL
     assert float(rows["untouched.ipynb"]["total"]) == 0
     header = (out / "gradebook.csv").read_text().splitlines()[0].split(",")
-    assert header == ["file", *config.QUESTIONS, "total", "max", "status", "message", "seconds"]
+    assert header == ["file", *config.QUESTIONS, "total", "max", "status", "message", "review", "seconds"]
 
 
 def _with_bug(source, name, new_definition):

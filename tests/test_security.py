@@ -243,7 +243,7 @@ from conftest import grade_cli as _grade_cli  # noqa: E402
 
 from backprop_kit.session import memory_limit_mb  # noqa: E402
 
-ROUND3_ALONE = ("user-probes", "memory-hog")  # graded in their own settings below
+ROUND3_ALONE = ("user-probes", "memory-hog", "memfd-oom")  # graded in their own settings below
 DISK_REPORT = 'raise RuntimeError(f"WROTE {len(written) * 60} MB")'  # disk-fill's own count of what it wrote
 SLOW_CLASSMATE = "import time\ntime.sleep(15)  # alive while the attacks run next to it"
 
@@ -306,6 +306,19 @@ def test_a_function_that_forges_huge_replies_loses_only_its_own_question(round3)
     assert row["status"] == "kernel-died"
     lost = {q: float(row[q]) for q in config.QUESTIONS if float(row[q]) < sum(config.POINTS[q])}
     assert set(lost) == {"sigmoid"}, lost  # sigmoid_forward forges; forward and train above it are right
+
+
+def test_a_forward_that_ends_its_process_on_its_own_run_costs_no_other_question(round3):
+    row = round3["rows"]["forward-dies.ipynb"]
+    lost = {q for q in config.QUESTIONS if float(row[q]) < sum(config.POINTS[q])}
+    assert lost <= {"network"}, row  # train, which calls forward, keeps full marks
+
+
+def test_a_forged_reply_within_its_bound_costs_the_grader_little_and_only_the_forger_points(round3):
+    row = round3["rows"]["in-turn-huge.ipynb"]
+    assert row["status"] == "kernel-died" and "wrote into the grader's channel" in row["review"]
+    lost = {q for q in config.QUESTIONS if float(row[q]) < sum(config.POINTS[q])}
+    assert lost <= {"train"}, row  # its train sends the forged replies
 
 
 def test_student_text_reaches_the_gradebook_inert_and_the_review_column_is_the_graders_own(round3):
@@ -425,6 +438,7 @@ def in_container(kit, tmp_path_factory):
     notebooks = folder / "notebooks"
     notebooks.mkdir()
     notebook_from_cells(notebooks / "memory-hog.ipynb", ATTACKS3["memory-hog"]["cells"])
+    notebook_from_cells(notebooks / "memfd-oom.ipynb", ATTACKS3["memfd-oom"]["cells"][:-3] + ["import time\ntime.sleep(5)"])
     notebook_from_cells(notebooks / "naive-loops.ipynb", styles.STYLES["naive_loops"]["cells"])
     notebook_from_cells(notebooks / "zz-classmate.ipynb", solution_cells())
     out = folder / "out"
@@ -443,6 +457,14 @@ def test_in_a_768_mb_container_a_memory_hog_meets_the_graders_limit_before_the_k
     assert (hog["score"], hog["extra_data"]["status"]) == (FULL, "kernel-died")
     assert f"ran out of memory (the limit is {limit} MB)" in hog["extra_data"]["message"]
     assert in_container["oom_kills"] == 0, "the kernel's OOM killer, not the grader's limit, stopped something"
+
+
+def test_memory_no_process_limit_sees_is_charged_to_the_workers_own_group_and_stops_only_it(in_container):
+    memfd = results(in_container["out"], "memfd-oom")
+    assert memfd["extra_data"]["status"] == "kernel-died" and "SIGKILL" in memfd["extra_data"]["message"]
+    assert memfd["score"] > 0  # its functions were graded (the flood, replayed with its cell, may strike again)
+    classmate = results(in_container["out"], "zz-classmate")
+    assert (classmate["score"], classmate["extra_data"]["status"]) == (FULL, "ok")
 
 
 def test_in_a_768_mb_half_cpu_container_correct_solutions_keep_full_marks_even_written_with_loops(in_container):
@@ -547,3 +569,16 @@ def test_limits_grow_with_the_reference_time_on_a_slow_machine_and_never_drop_be
 def test_the_memory_for_student_code_leaves_the_grader_its_share_of_the_container():
     assert memory_limit_mb(available=768) == 768 - config.GRADER_RESERVE_MB - config.SANDBOX_DISK_MB - config.SANDBOX_TMP_MB - 16
     assert memory_limit_mb(available=64 << 10) == config.MEMORY_LIMIT_MB
+
+
+def test_the_grader_runs_under_an_address_space_limit_of_its_own_that_its_worker_may_lower():
+    probe = (
+        "import resource\n"
+        "from backprop_kit.gradescope import limit_own_memory\n"
+        "limit_own_memory()\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
+        "print(soft >> 20, hard == resource.RLIM_INFINITY)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO / "autograder"))
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout.split()
+    assert out == [str(config.GRADER_MEMORY_MB), "True"]  # soft: the worker sets its own limit below the hard one

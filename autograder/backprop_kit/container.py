@@ -1,10 +1,14 @@
-"""Gradescope's default container, imitated: a cgroup v1 of 768 MB and half a CPU.
+"""Control groups (cgroup v1, where root may write them): one per worker, and a container.
 
-`limited(memory_mb, cpus)` makes fresh memory and cpu cgroups below this process's own, and
-yields a command prefix that moves a command into them before it starts. Everything started
-inside (the grader, its workers) counts against the limits, as in the container. Needs root
-and a writable cgroup v1 hierarchy (`available()` says why not). Used by the tests and by
-`make bench`.
+- `WorkerGroup`: each worker (student code and every process it starts) runs in memory and cpu
+  cgroups of its own. Memory that no per-process limit sees (memfd files handed to a child, say)
+  is charged to it, so the kernel's OOM killer stops that worker and no other; and all its
+  processes together get one share of the CPU, however many it forks.
+- `limited(memory_mb, cpus)`: Gradescope's default container (768 MB, half a CPU), imitated for
+  the tests and `make bench`: a command prefix that starts a command inside fresh cgroups.
+
+Both need root and a writable cgroup v1 hierarchy (`available()` says why not); without it,
+workers run without a group and only their per-process limits hold.
 """
 
 import contextlib
@@ -36,6 +40,62 @@ def available():
     return ""
 
 
+GROUP_PREFIX = "bpk-worker-"
+
+
+class WorkerGroup:
+    """Memory and cpu cgroups for one worker, named after the grader's pid (so a sweep finds a
+    dead grader's). `prefix` starts a command inside them; `close` kills what is left and removes them."""
+
+    def __init__(self, memory_mb):
+        import tempfile
+
+        name = os.path.basename(tempfile.mktemp(prefix=f"{GROUP_PREFIX}{os.getpid()}-"))
+        self.folders = [_own("memory") / name, _own("cpu") / name]
+        for folder in self.folders:
+            folder.mkdir()
+        limit = self.folders[0] / "memory.limit_in_bytes"
+        limit.write_text(str(memory_mb << 20))
+        swap = self.folders[0] / "memory.memsw.limit_in_bytes"
+        if swap.exists():
+            with contextlib.suppress(OSError):
+                swap.write_text(str(memory_mb << 20))
+        joins = " && ".join(f"echo $$ > {folder}/cgroup.procs" for folder in self.folders)
+        self.prefix = ["sh", "-c", f'{joins} && exec "$@"', "sh"]
+
+    def close(self):
+        for folder in self.folders:
+            _empty_and_remove(folder)
+
+    @staticmethod
+    def sweep():
+        """Remove the groups of graders that died without removing theirs."""
+        for controller in ("memory", "cpu"):
+            own = _own(controller)
+            if own is None:
+                continue
+            for folder in own.glob(GROUP_PREFIX + "*"):
+                owner = folder.name[len(GROUP_PREFIX):].split("-", 1)[0]
+                if owner.isdigit() and not Path(f"/proc/{owner}").exists():
+                    _empty_and_remove(folder)
+
+
+def _empty_and_remove(folder):
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
+        except OSError:
+            return
+        if not pids:
+            break
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
 def oom_kills(folder):
     """How many processes the kernel's OOM killer has killed in this memory cgroup."""
     for line in (folder / "memory.oom_control").read_text().splitlines():
@@ -62,13 +122,4 @@ def limited(memory_mb=768, cpus=0.5):
         yield ["sh", "-c", join, "sh"], memory
     finally:
         for folder in (memory, cpu):
-            for _ in range(50):
-                pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
-                if not pids:
-                    break
-                for pid in pids:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
-                time.sleep(0.1)
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+            _empty_and_remove(folder)

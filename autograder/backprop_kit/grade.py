@@ -19,7 +19,7 @@ from pathlib import Path
 from backprop_lab import config
 from backprop_lab.checking import BELOW, QUESTION_OF, SIGNATURES, CheckFailure, Outcome, TooSlow, at_fault, expect_unchanged, first_problem, follow_through_note, report, run_cases, summary_table
 
-from .hidden_checks import all_cases, calibrate, diagnose, serve
+from .hidden_checks import Allowed, all_cases, calibrate, diagnose, serve
 from .session import BudgetExhausted, CallTimeout, Limits, Session, Stuck, StudentError, WorkerLost
 
 STATUSES = ("ok", "timeout", "kernel-died", "malformed", "error")
@@ -79,16 +79,22 @@ class RemoteCaller:
         self.standins = ()
         self.failed, self.blocked = set(), {}
         self.missing = []  # functions the checks needed that the notebook does not define
+        self.confined = False  # stand-ins answer only the questions a check itself leads to (see Allowed)
         self.losses = {}  # function: calls of it that ended the student's process
         self.ended = set()  # functions blocked because their calls ended the process (not a gate)
+        self.own_run_ends = set()  # functions checked only with the reference's lower functions from now on
         self.log = []  # (name, args, value) of each call, for diagnosing a failure
         self.last_seconds = 0.0
         self.seconds = {"finite differences": 0.0, "training (student's train)": 0.0}
 
     def call(self, name, *args, quiet=False, timeout=None):
         started = time.monotonic()
+        answer = serve
+        if self.standins and self.confined:  # before the hidden checks: only the check's own questions
+            allowed = Allowed(name, args, self.standins)
+            answer = lambda n, a, k: serve(n, a, k, allowed)  # noqa: E731
         try:
-            value, after, replaced = self._guard(name, lambda: self.session.call(name, args, standins=self.standins, serve=serve, timeout=timeout))
+            value, after, replaced = self._guard(name, lambda: self.session.call(name, args, standins=self.standins, serve=answer, timeout=timeout))
         finally:
             self.last_seconds = time.monotonic() - started
             if name == "train":
@@ -99,6 +105,22 @@ class RemoteCaller:
         if not quiet:
             self.log.append((name, args, value))
         return value
+
+    def _lost(self, name, exc):
+        """A call of `name` ended the student's process (forged replies, os._exit, a crash): after
+        twice, calling it the same way again would only cost restarts. A function that calls lower
+        ones and ended it on its own run may have been brought down by them: its checks go on with
+        the reference standing in for them (follow-through). Otherwise it is not called again."""
+        own_run = not self.standins and QUESTION_OF.get(name) in BELOW
+        key = (name, own_run)
+        self.losses[key] = self.losses.get(key, 0) + 1
+        if self.losses[key] < 2 or name in self.blocked:
+            return
+        if own_run:
+            self.own_run_ends.add(name)
+        else:
+            self.blocked[name] = f"Not counted: calling {name} ended the process running it twice ({exc}), so it is not called again."
+            self.ended.add(name)
 
     def _guard(self, name, thunk):
         try:
@@ -114,12 +136,7 @@ class RemoteCaller:
         except (CallTimeout, Stuck) as exc:
             raise TooSlow(f"{name}: {exc}.") from None
         except WorkerLost as exc:
-            self.losses[name] = self.losses.get(name, 0) + 1
-            # forged replies, os._exit, a crash: calling it again only costs restarts. A function that calls
-            # lower ones is not blamed: they may be the cause, and follow-through stands in for them.
-            if self.losses[name] >= 2 and name not in self.blocked and QUESTION_OF.get(name) not in BELOW:
-                self.blocked[name] = f"Not counted: calling {name} ended the process running it twice ({exc}), so it is not called again."
-                self.ended.add(name)
+            self._lost(name, exc)
             raise CheckFailure(f"{name}: {exc}.") from None
         except BudgetExhausted as exc:
             raise CheckFailure(f"{name} was not checked: {exc}.") from None
@@ -203,6 +220,9 @@ def _test_entry(question, part, score, max_score, output, visibility):
 
 
 PARTS = ("visible", "hidden")
+# The gates run before any hidden check: the reference may stand in there only for functions whose
+# answers teach nothing for later checks (the dense layer's; activations that fail are left out).
+GATE_BELOW = ("dense_forward", "dense_backward")
 GATED = "Not counted: backward did not pass the check that it is backpropagation (see the hidden part)."
 
 
@@ -211,15 +231,17 @@ def grade_questions(caller, seed, lap=lambda name: None, cases=None, before_hidd
 
     1. Nothing the student's code does once a hidden input has reached it changes what the
        student sees before publication: every visible check runs, and is settled, first.
-    2. The reference answers for a lower function (follow-through) on hidden inputs only after
-       every check of that function has run, so its answers cannot be collected and replayed.
+    2. The reference never becomes an oracle for a lower function whose checks are still to
+       come: before the hidden checks, it answers (follow-through) only the questions the
+       check's own call leads to (see hidden_checks.Allowed), and in the gate only for the
+       dense layer; on hidden inputs, only after every check of that function has run.
     Hence:
       a. the visible parts, on the student's own functions;
       b. the visible network and train checks that failed, once more with the reference's lower
          functions (such a check counts if it passes then, and shows a note the grader writes);
       c. `before_hidden()` (the caller settles what the student sees), then the gates (backward
-         must be backpropagation; its inputs are no other check's), whose verdict may revoke
-         visible passes;
+         must be backpropagation; its inputs are no other check's; activations that failed are
+         left out of it), whose verdict may revoke visible passes;
       d. the other hidden checks, lower questions first.
     Case inputs are seeded by (seed, part, question, case), whatever the order. `cases` (all of
     them by default) is {question: (visible cases, hidden cases)}.
@@ -227,6 +249,7 @@ def grade_questions(caller, seed, lap=lambda name: None, cases=None, before_hidd
     cases = cases or all_cases()
     marking = config.MARKING == "follow_through"
     asked = [q for q in config.QUESTIONS if q in cases]
+    caller.confined = True  # until the hidden checks of the lower functions begin
     index = {q: config.QUESTIONS.index(q) for q in asked}
     results = {q: {} for q in cases}
     for question in asked:
@@ -249,12 +272,13 @@ def grade_questions(caller, seed, lap=lambda name: None, cases=None, before_hidd
         results[question]["hidden"] = hidden[question]
 
     def run_hidden(question, only):
-        below = BELOW.get(question, ()) if marking else ()
         for i, case in enumerate(cases[question][1]):
             if only(case) and hidden[question][i] is None:
+                below = (GATE_BELOW if case.gate else BELOW.get(question, ())) if marking else ()
                 caller.failed = _failed(cases, results, lambda q, p: True)
                 hidden[question][i] = run_cases([case], caller, [seed, 1, index[question]], diagnose, below, first=i)[0]
 
+    caller.confined = False  # the gates lend only the dense layer, whose answers teach nothing to tabulate
     for question in asked:
         run_hidden(question, lambda case: case.gate)
     lap("hidden: gates")

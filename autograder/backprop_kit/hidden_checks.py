@@ -54,12 +54,13 @@ def reference():
 STANDIN_MAX_ELEMENTS = 4_000_000  # no array a stand-in takes or makes is larger (the checks' largest is 262 144)
 
 
-def serve(name, args, kwargs=None):
+def serve(name, args, kwargs=None, allowed=None):
     """A stand-in's question from the student's process: the reference's answer.
 
     The inputs come from student code, so they are held to the contract first: 2-D arrays of
     matching shapes, none larger than STANDIN_MAX_ELEMENTS, so that no answer can cost this
-    process more than a check's own calls would.
+    process more than a check's own calls would. With `allowed` (an Allowed), only inputs the
+    reference's own run of the check's call would pass are answered.
     """
     from backprop_lab.checking import SIGNATURES
 
@@ -67,8 +68,97 @@ def serve(name, args, kwargs=None):
         raise LookupError(f"{name} is not a contract function")
     bound = _bind(name, args, kwargs or {})
     _within_contract(name, bound)
+    if allowed is not None:
+        allowed.check(name, bound)
     with np.errstate(all="ignore"):
         return getattr(reference(), name)(**bound)
+
+
+class Allowed:
+    """The stand-in questions one call may ask: the inputs its lower functions get in the
+    reference's own run of the same call (or some of their columns, for code that works a column
+    at a time). Before the hidden checks of a lower function have run, the reference must answer
+    for it only where the check itself leads, never at points of the student's choosing: a
+    student could otherwise tabulate the reference (say its tanh on a fine grid) and replay it.
+    """
+
+    def __init__(self, fn, args, names):
+        self.calls = _record(fn, args, frozenset(names))
+        self.next = {}
+
+    def check(self, name, bound):
+        calls = self.calls.get(name, [])
+        start = self.next.get(name, 0)
+        for k in [*range(start, len(calls)), *range(0, min(start, len(calls)))]:
+            if _covers(calls[k], bound):
+                self.next[name] = k
+                return
+        raise LookupError(f"{name}: the reference answers only for inputs this check itself leads to")
+
+
+@lru_cache(maxsize=1)
+def _recording_reference():
+    """A second copy of the reference, whose module globals `_record` may wrap."""
+    spec = importlib.util.spec_from_file_location("backprop_reference_recorder", REFERENCE_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _record(fn, args, names):
+    """{name: [bound arguments, ...]}: the calls the reference's `fn(*args)` makes to `names`."""
+    import copy
+    import inspect
+
+    module = _recording_reference()
+    calls = {name: [] for name in names}
+    saved = {name: getattr(module, name) for name in names if hasattr(module, name)}
+
+    def recorder(name, original):
+        signature = inspect.signature(original)
+
+        def record(*a, **k):
+            bound = signature.bind(*a, **k)
+            bound.apply_defaults()
+            calls[name].append(copy.deepcopy(dict(bound.arguments)))
+            return original(*a, **k)
+
+        return record
+
+    try:
+        for name, original in saved.items():
+            setattr(module, name, recorder(name, original))
+        with np.errstate(all="ignore"):
+            getattr(module, fn)(*copy.deepcopy(tuple(args)))
+    except Exception:  # noqa: BLE001 - what was recorded before still stands
+        pass
+    finally:
+        for name, original in saved.items():
+            setattr(module, name, original)
+    return calls
+
+
+def _covers(recorded, asked):
+    """`asked` is `recorded`, up to rounding, or (for 2-D arrays) some of its columns."""
+    if isinstance(recorded, np.ndarray) or isinstance(asked, np.ndarray):
+        if not (isinstance(recorded, np.ndarray) and isinstance(asked, np.ndarray)) or recorded.ndim != asked.ndim:
+            return False
+        if recorded.shape == asked.shape:
+            return bool(np.allclose(asked, recorded, rtol=1e-7, atol=1e-12))
+        if asked.ndim != 2 or asked.shape[0] != recorded.shape[0] or asked.shape[1] > recorded.shape[1]:
+            return False
+        close = np.isclose(asked[:, :, None], recorded[:, None, :], rtol=1e-7, atol=1e-12).all(axis=0)
+        return bool(close.any(axis=1).all())
+    if isinstance(recorded, dict):
+        return isinstance(asked, dict) and recorded.keys() == asked.keys() and all(_covers(recorded[k], asked[k]) for k in recorded)
+    if isinstance(recorded, (list, tuple)):
+        return isinstance(asked, (list, tuple)) and len(recorded) == len(asked) and all(map(_covers, recorded, asked))
+    if isinstance(recorded, float) or isinstance(asked, float):
+        try:
+            return abs(float(asked) - float(recorded)) <= 1e-12 * max(1.0, abs(float(recorded)))
+        except (TypeError, ValueError):
+            return False
+    return type(recorded) is type(asked) and recorded == asked
 
 
 @lru_cache(maxsize=None)
@@ -80,7 +170,9 @@ def _signature(name):
 
 def _bind(name, args, kwargs):
     try:
-        return dict(_signature(name).bind(*args, **kwargs).arguments)
+        bound = _signature(name).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return dict(bound.arguments)
     except TypeError as exc:
         raise TypeError(f"{name}: {exc}") from None
 
@@ -516,7 +608,11 @@ def _backprop_cost(c, rng):
     from the reference's own forward on this machine (a slow forward cannot stretch it).
     """
     cfg = config.BACKPROP_COST
-    sizes, acts, N = list(cfg["sizes"]), list(cfg["activations"]), cfg["examples"]
+    sizes, N = list(cfg["sizes"]), cfg["examples"]
+    # An activation that failed its checks is not used here (the gate runs before the hidden checks,
+    # and the reference never stands in for an activation before its hidden checks have run).
+    failed = getattr(c, "failed", set()) | set(getattr(c, "blocked", {}))
+    acts = [a if a == "identity" or not {f"{a}_forward", f"{a}_backward"} & failed else "identity" for a in cfg["activations"]]
     params = net_params(rng, sizes)
     X = rng.normal(size=(sizes[0], N))
     dA = rng.normal(size=(sizes[-1], N)) / N

@@ -29,6 +29,7 @@ from pathlib import Path
 import backprop_lab
 from backprop_lab import config
 
+from . import container
 from . import worker as wire
 
 WORKER_FILE = "_bpk_worker.py"
@@ -257,6 +258,7 @@ class Session:
         self.isolation = None  # the isolation level the worker reached (see jail.py)
         self.memory_mb = memory_limit_mb(self.limits.memory_mb)
         self.uid = self.uid_lock = None  # as root: this sandbox's own unprivileged user, held by a lock
+        self.group = None  # as root, where cgroups can be made: the worker's own (see container.py)
         self.proc = self.reader = self.req_w = self.resp_r = None
         self.turn = 0  # requests sent: each reply must carry its request's number
         self.checking = False  # the checks have started: they have restarts of their own
@@ -269,8 +271,11 @@ class Session:
         try:
             if os.getuid() == 0 and self.limits.isolation != "none":
                 self.uid, self.uid_lock = claim_uid()
+                if not container.available():  # memory and a CPU share for the worker and all it starts
+                    container.WorkerGroup.sweep()
+                    self.group = container.WorkerGroup(self.memory_mb + self.limits.disk_mb + config.SANDBOX_TMP_MB + 16 + config.GROUP_SLACK_MB)
             _fill_sandbox(self.sandbox, self.uid)
-            self._spawn()
+            self._spawn_first()
         except BaseException:  # e.g. SIGTERM while the worker starts: __exit__ would not run
             self.close()
             raise
@@ -284,12 +289,26 @@ class Session:
         if self.sandbox is not None:
             remove_tree(self.sandbox)
             self.sandbox = None
+        if self.group is not None:
+            self.group.close()
+            self.group = None
         if self.uid_lock is not None:
             os.close(self.uid_lock)  # the uid is free again once its processes are gone (they are: killed above)
             self.uid_lock = None
 
     def remaining(self):
         return self.limits.budget - (time.monotonic() - self.started)
+
+    def _spawn_first(self, attempts=3):
+        """The first worker; one killed as it starts (the machine short of memory, say) is replaced."""
+        for attempt in range(attempts):
+            try:
+                return self._spawn()
+            except WorkerLost as exc:
+                if attempt == attempts - 1:
+                    raise
+                self.deaths.append(str(exc))
+                time.sleep(0.5)
 
     def _spawn(self):
         req_r, req_w = os.pipe()
@@ -322,7 +341,7 @@ class Session:
         env = _worker_env(work)
         try:
             self.proc = subprocess.Popen(
-                [self.python, "-I", str(self.sandbox / "runtime" / WORKER_FILE), str(work), str(req_r), str(resp_w), json.dumps(limits)],
+                [*(self.group.prefix if self.group else ()), self.python, "-I", str(self.sandbox / "runtime" / WORKER_FILE), str(work), str(req_r), str(resp_w), json.dumps(limits)],
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=out_w,
@@ -345,6 +364,7 @@ class Session:
             self._kill()
             raise WorkerLost(f"the grading process did not start: {exc}") from None
         if not hello.get("ok"):
+            self._kill()
             raise WorkerLost("the grading process did not start")
         self.isolation = hello.get("isolation")
 

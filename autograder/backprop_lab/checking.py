@@ -121,8 +121,10 @@ def run_cases(cases, caller, seed=0, diagnose=None, below=(), first=0, substitut
             outcomes.append(Outcome(case.title, False, caller.blocked[blocked[0]], case.weight))
             caller.failed.update(blocked)
             continue
-        # a lower function that failed a gate (backward that is not backpropagation) is not run again
-        if substitute and (substituted_only or any(f in caller.blocked for f in substitute)):
+        # not on the student's own lower functions again: one of them failed a gate (backward that is not
+        # backpropagation), or the function's own runs ended the student's process twice
+        skip_own = substituted_only or any(f in caller.blocked for f in substitute) or any(f in getattr(caller, "own_run_ends", ()) for f in case.functions)
+        if substitute and skip_own:
             outcome = _attempt(case, caller, rng(), diagnose, substitute)
             if outcome.passed and not substituted_only:
                 outcome.message = follow_through_note(case, caller, substitute)

@@ -130,6 +130,8 @@ GRADER_RESERVE_MB = 256  # the grader's own share; it runs under a limit of GRAD
 GRADER_MEMORY_MB = 2048
 MEMORY_RESTART_SHARE = 0.5  # a cell hitting the memory limit while its process still holds more than
 #                             this share of it is treated like an OOM-killed kernel: restart without it
+GROUP_SLACK_MB = 64  # where cgroups can be made, a worker and all it starts may hold its memory limit, its
+#                      file systems and this much more in all (memory no per-process limit counts)
 MEMORY_HOG_SHARE = 0.9  # so is a cell after which its process holds more than this share of the limit
 FILE_SIZE_LIMIT_MB = 64  # largest file student code may write
 SANDBOX_DISK_MB = 64  # all the files of the work folder together (a tmpfs in the jail; it counts as memory)
