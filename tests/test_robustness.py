@@ -316,8 +316,8 @@ def gradescope_env(root, tmpdir, **extra):
 
 
 def comparable(result):
-    """A result without what depends on the run (timings, memory) or on the batch (its label)."""
-    extra = {k: v for k, v in result["extra_data"].items() if k not in ("seconds", "wall_seconds", "source", "timings", "peak_rss_mb")}
+    """A result without what depends on the run (timings, memory, the machine's speed) or on the batch (its label)."""
+    extra = {k: v for k, v in result["extra_data"].items() if k not in ("seconds", "wall_seconds", "source", "timings", "peak_rss_mb", "limits_s")}
     return {"score": result["score"], "output": result["output"], "tests": result["tests"], "extra_data": extra}
 
 

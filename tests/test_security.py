@@ -582,3 +582,23 @@ def test_the_grader_runs_under_an_address_space_limit_of_its_own_that_its_worker
     env = dict(os.environ, PYTHONPATH=str(REPO / "autograder"))
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout.split()
     assert out == [str(config.GRADER_MEMORY_MB), "True"]  # soft: the worker sets its own limit below the hard one
+
+
+def test_before_the_hidden_checks_a_stand_in_answers_only_the_questions_the_checks_own_call_leads_to():
+    import numpy as np
+
+    from backprop_kit.hidden_checks import Allowed, serve
+    from backprop_lab.helpers import init_params
+
+    rng = np.random.default_rng(0)
+    X, params, acts = rng.normal(size=(2, 5)), init_params([2, 3, 1], seed=1), ["tanh", "sigmoid"]
+    allowed = Allowed("forward", (X, params, acts), ("tanh_forward", "sigmoid_forward", "dense_forward"))
+    Z1 = params["W1"] @ X + params["b1"]
+    assert np.allclose(serve("tanh_forward", (Z1,), {}, allowed), np.tanh(Z1))
+    assert np.allclose(serve("tanh_forward", (Z1[:, 3:4],), {}, allowed), np.tanh(Z1[:, 3:4]))  # a column at a time
+    serve("dense_forward", (X, params["W1"], params["b1"]), {}, allowed)
+    for grid in (np.linspace(-3, 3, 15).reshape(3, 5), Z1 + 1e-3, np.linspace(-3, 3, 3000).reshape(3, 1000)):
+        with pytest.raises(LookupError):
+            serve("tanh_forward", (grid,), {}, allowed)
+    with pytest.raises(LookupError):
+        serve("relu_forward", (Z1,), {}, allowed)  # not a question this call asks
