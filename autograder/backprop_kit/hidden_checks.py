@@ -751,10 +751,14 @@ def _task(task, activation):
     return args, (X_test, Y_test)
 
 
-@lru_cache(maxsize=None)
+_RUNS = {}  # (task, activation): the reference's whole training run (calibrate fills one of them)
+
+
 def _reference_run(task, activation):
-    args, _ = _task(task, activation)
-    return reference().train(*args)
+    if (task, activation) not in _RUNS:
+        args, _ = _task(task, activation)
+        _RUNS[task, activation] = reference().train(*args)
+    return _RUNS[task, activation]
 
 
 def _learns(task, activation):
@@ -779,18 +783,14 @@ def _learns(task, activation):
     return Case(f"train reaches {config.DIGITS['min_test_accuracy']:.0%} test accuracy on digits ({activation}), along the reference's trajectory", run, weight=2.0, functions=("train",))
 
 
-def calibrate(runs=2):
+def calibrate():
     """Seconds the reference takes for a whole digits training (config.DIGITS, sigmoid) on this
-    machine, now: the measure of its speed that call and cell limits scale with."""
-    import time
-
+    machine, now: the measure of its speed that call and cell limits scale with. The run is
+    one the digits check needs anyway: it is kept for it."""
     args, _ = _task("digits", "sigmoid")
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        reference().train(*args)
-        times.append(time.perf_counter() - started)
-    return sum(times) / len(times)
+    started = time.perf_counter()
+    _RUNS["digits", "sigmoid"] = reference().train(*args)
+    return time.perf_counter() - started
 
 
 @lru_cache(maxsize=1)
