@@ -42,13 +42,17 @@ REF = "the reference"
 REF_FORWARD = "the reference (a forward bug: your forward disagrees with the reference)"
 
 
-@lru_cache(maxsize=1)
-def reference():
-    """The hidden reference module, loaded from its file (it is not an installed package)."""
-    spec = importlib.util.spec_from_file_location("backprop_reference", REFERENCE_PATH)
+def _load_reference(module_name):
+    spec = importlib.util.spec_from_file_location(module_name, REFERENCE_PATH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@lru_cache(maxsize=1)
+def reference():
+    """The hidden reference module, loaded from its file (it is not an installed package)."""
+    return _load_reference("backprop_reference")
 
 
 STANDIN_MAX_ELEMENTS = 4_000_000  # no array a stand-in takes or makes is larger (the checks' largest is 262 144)
@@ -99,10 +103,7 @@ class Allowed:
 @lru_cache(maxsize=1)
 def _recording_reference():
     """A second copy of the reference, whose module globals `_record` may wrap."""
-    spec = importlib.util.spec_from_file_location("backprop_reference_recorder", REFERENCE_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load_reference("backprop_reference_recorder")
 
 
 def _record(fn, args, names):
