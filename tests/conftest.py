@@ -66,5 +66,19 @@ def grade_cli(paths, out, autograder, *extra, env=None):
     return proc, rows
 
 
+def result_path(out, name):
+    """OUT/<folder>/results.json of the submission whose file stem (or Gradescope folder) is `name`,
+    or a path that does not exist if it is not graded yet."""
+    def source_stem(path):
+        try:
+            return Path(json.loads(path.read_text())["extra_data"]["source"]).stem
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    found = [p for p in Path(out).glob("*/results.json") if p.parent.name == name or source_stem(p) == name]
+    assert len(found) <= 1, f"several results for {name}: {found}"
+    return found[0] if found else Path(out) / name / "results.json"
+
+
 def results(out, name):
-    return json.loads((Path(out) / name / "results.json").read_text())
+    return json.loads(result_path(out, name).read_text())

@@ -161,7 +161,8 @@ def test_grade_cli_writes_gradescope_results_and_a_gradebook_for_any_file_name(k
     assert float(rows["my backprop (final).ipynb"]["total"]) == FULL
     assert float(rows["untouched.ipynb"]["total"]) == 0
     header = (out / "gradebook.csv").read_text().splitlines()[0].split(",")
-    assert header == ["file", *config.QUESTIONS, "total", "max", "status", "message", "review", "seconds"]
+    assert header == ["name", "sid", "email", "submission_id", "submitted_at", "file", *config.QUESTIONS, "total", "max",
+                      *config.WRITTEN_POINTS, "status", "message", "review", "seconds", "result"]
 
 
 def _with_bug(source, name, new_definition):

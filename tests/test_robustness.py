@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import NOTEBOOKS, grade_cli, results
+from conftest import NOTEBOOKS, grade_cli, result_path, results
 
 from backprop_lab import config
 
@@ -149,7 +149,8 @@ def test_the_batch_lists_every_submission_with_the_correct_solutions(batch):
     assert (float(rows["solutions.ipynb"]["total"]), rows["solutions.ipynb"]["status"]) == (FULL, "ok")
     assert (float(rows["backprop.ipynb"]["total"]), rows["backprop.ipynb"]["status"]) == (0, "ok")
     header = (batch["out"] / "gradebook.csv").read_text().splitlines()[0].split(",")
-    assert header == ["file", *config.QUESTIONS, "total", "max", "status", "message", "review", "seconds"]
+    assert header == ["name", "sid", "email", "submission_id", "submitted_at", "file", *config.QUESTIONS, "total", "max",
+                      *config.WRITTEN_POINTS, "status", "message", "review", "seconds", "result"]
     assert f"{len(rows)}/{len(rows)}" in proc.stderr  # progress is shown
 
 
@@ -186,7 +187,7 @@ def test_force_regrades_and_a_plain_rerun_does_not(kit, tmp_path):
     zip_ = kit["dist"] / "autograder.zip"
     env = {"TMPDIR": str(tmpdir)}
     grade_cli(inputs, out, zip_, env=env)
-    path = out / "garbage" / "results.json"
+    path = result_path(out, "garbage")
     stale = json.loads(path.read_text())
     stale["extra_data"]["message"] = "stale"
     path.write_text(json.dumps(stale))
@@ -236,7 +237,7 @@ def test_ctrl_c_keeps_finished_results_cleans_up_and_a_rerun_resumes(kit, tmp_pa
     cmd = cli(*inputs, "--out", out, "--autograder", zip_, "--jobs", "1", "--limits", limits(cell_timeout=600))
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for(lambda: (out / "garbage" / "results.json").exists(), "the first result")
+        wait_for(lambda: result_path(out, "garbage").exists(), "the first result")
         wait_for(lambda: any(tmpdir.glob("bpk-sandbox-*")), "the infinite loop's sandbox")
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=120)
@@ -245,7 +246,7 @@ def test_ctrl_c_keeps_finished_results_cleans_up_and_a_rerun_resumes(kit, tmp_pa
     assert proc.returncode == 130, stderr[-3000:]
     assert "interrupted" in stderr
     assert results(out, "garbage")["extra_data"]["status"] == "malformed"
-    assert not (out / "infinite_loop" / "results.json").exists()
+    assert not result_path(out, "infinite_loop").exists()
     assert "garbage.ipynb" in (out / "gradebook.csv").read_text()
     assert_clean(tmpdir)
 
@@ -269,7 +270,7 @@ def test_a_killed_batch_takes_its_graders_and_workers_down_and_the_next_run_swee
     finally:
         proc.kill()
     wait_for(lambda: not processes_mentioning(str(tmpdir)), "graders and workers to stop")
-    assert not (out / "infinite_loop" / "results.json").exists()
+    assert not result_path(out, "infinite_loop").exists()
 
     # the killed batch could not remove its unpacked autograder: the next run does
     grade_cli([NOTEBOOKS / "zero_bytes.ipynb"], out, zip_, env={"TMPDIR": str(tmpdir)})
@@ -317,7 +318,7 @@ def gradescope_env(root, tmpdir, **extra):
 
 def comparable(result):
     """A result without what depends on the run (timings, memory, the machine's speed) or on the batch (its label)."""
-    extra = {k: v for k, v in result["extra_data"].items() if k not in ("seconds", "wall_seconds", "source", "timings", "peak_rss_mb", "limits_s")}
+    extra = {k: v for k, v in result["extra_data"].items() if k not in ("seconds", "wall_seconds", "source", "digest", "identity", "timings", "peak_rss_mb", "grader_peak_mb", "limits_s")}
     return {"score": result["score"], "output": result["output"], "tests": result["tests"], "extra_data": extra}
 
 

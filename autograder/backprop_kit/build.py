@@ -9,7 +9,9 @@ Steps, in order (each needs the one before):
 5. autograder dist/autograder.zip: run_autograder, setup.sh, pinned requirements,
              the grading package and the reference;
 6. grade     the solution must score 100 % and the untouched template 0, through the
-             same path as `backprop-kit grade`; otherwise the build fails.
+             same path as `backprop-kit grade`; otherwise the build fails;
+7. settings  two probes (endless loops, a memory hog) are graded, and the Gradescope timeout
+             and memory to set are printed (and kept in dist/gradescope-settings.json).
 Every archive is written with sorted entries and fixed timestamps, so rebuilding
 without changes gives the same bytes.
 """
@@ -135,19 +137,21 @@ def with_written_points(nb):
     """The master with config.WRITTEN_POINTS written into its hand-graded questions' configs."""
     from backprop_lab import config
 
-    found = set()
+    manual = []
     for cell in nb.cells:
         lines = cell.source.splitlines()
         if cell.cell_type != "raw" or not lines or lines[0].strip() != "# BEGIN QUESTION":
             continue
         name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("name:")), None)
+        if any(line.replace(" ", "") == "manual:true" for line in lines):
+            manual.append(name)
         if name in config.WRITTEN_POINTS:
-            found.add(name)
             lines = [line for line in lines if not line.startswith("points:")] + [f"points: {config.WRITTEN_POINTS[name]}"]
             cell.source = "\n".join(lines)
-    missing = set(config.WRITTEN_POINTS) - found
-    if missing:
-        raise BuildError(f"config.WRITTEN_POINTS names questions the master notebook does not have: {sorted(missing)}")
+    # the grader finds each written answer by its place among the notebook's hand-graded questions
+    if manual != list(config.WRITTEN_POINTS):
+        raise BuildError(f"config.WRITTEN_POINTS must list the master notebook's hand-graded questions in notebook order: "
+                         f"the notebook has {manual}, config has {list(config.WRITTEN_POINTS)}")
     return nb
 
 
@@ -345,13 +349,14 @@ def build(dist=REPO / "dist", template_dir=REPO / "student_template", grade=True
 
 
 def grade_kit(dist, template_dir):
-    """Grade the solution and the untouched template through `backprop-kit grade`'s path."""
-    from .batch import Batch, max_score
+    """Grade the solution and the untouched template through `backprop-kit grade`'s path, then
+    measure the Gradescope settings (see settings.py) and print them."""
+    from .batch import Batch, max_score, read_results
+    from .settings import measure
 
     with tempfile.TemporaryDirectory(prefix="bpk-build-grade-") as out:
-        rows = Batch(dist / "autograder.zip", out, force=True, progress=False).run(
-            [dist / "solutions.ipynb", template_dir / NOTEBOOK]
-        )
+        _, rows = Batch(dist / "autograder.zip", out, force=True, progress=False).run([dist / "solutions.ipynb", template_dir / NOTEBOOK])
+        solution_result = next((r for _, r in read_results(out) if r.get("extra_data", {}).get("file") == "solutions.ipynb"), {})
     by_file = {Path(r["file"]).name: r for r in rows}
     solution, template = by_file.get("solutions.ipynb"), by_file.get(NOTEBOOK)
     print(format_table(rows))
@@ -361,6 +366,9 @@ def grade_kit(dist, template_dir):
     if template is None or template["total"] != 0 or template["status"] in ("error", "malformed"):
         raise BuildError(f"the untouched template must score 0 and grade cleanly: {template}")
     log("solution scores 100 %, template scores 0")
+    settings = measure(dist / "autograder.zip", solution_result)
+    print("\n".join(settings.lines()))
+    (dist / "gradescope-settings.json").write_text(json.dumps(settings.__dict__, indent=1) + "\n")
     return rows
 
 

@@ -1,7 +1,6 @@
 """`backprop-kit`: a thin command line over build.build and batch.Batch."""
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -25,6 +24,9 @@ def main(argv=None):
     grade.add_argument("--seed", type=int, default=None, help="seed of the hidden tests (default: fresh each run)")
     grade.add_argument("--limits", default=None, help='JSON overrides of the limits, e.g. \'{"cell_timeout": 10}\'')
 
+    report = commands.add_parser("report", help="write OUT/report.html: the class's scores, pass rates, named mistakes and statuses")
+    report.add_argument("out", help="the --out folder of `backprop-kit grade`")
+
     bench = commands.add_parser("bench", help="measure grading cost and training speed; writes docs/benchmarks.md")
     bench.add_argument("--dist", default=str(REPO / "dist"), help="the built kit (default: dist/)")
 
@@ -44,20 +46,40 @@ def main(argv=None):
             return 1
         return 0
 
-    from .batch import Batch, max_score
+    if args.command == "report":
+        from .report import write_report
+
+        try:
+            path = write_report(Path(args.out))
+        except (OSError, ValueError) as exc:
+            print(f"report: {exc}", file=sys.stderr)
+            return 2
+        print(f"class report: {path}")
+        return 0
+
+    from .batch import Batch, BadInput, max_score
     from .session import Limits
 
     try:
-        limits = Limits.from_env({"BACKPROP_KIT_LIMITS": args.limits} if args.limits else {})
+        limits = Limits.from_json(args.limits) if args.limits is not None else Limits()
+    except ValueError as exc:
+        print(f"grade: --limits: {exc}", file=sys.stderr)
+        return 2
+    if args.jobs is not None and args.jobs < 1:
+        print(f"grade: --jobs must be 1 or more, not {args.jobs}", file=sys.stderr)
+        return 2
+    try:
         batch = Batch(args.autograder, args.out, jobs=args.jobs, force=args.force, seed=args.seed, limits=limits)
-        rows = batch.run(args.submissions)
-    except (FileNotFoundError, ValueError, json.JSONDecodeError) as exc:
+        submissions, rows = batch.run(args.submissions)
+    except (FileNotFoundError, BadInput) as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: finished results are kept; run the same command again to resume", file=sys.stderr)
         return 130
-    print(f"graded {len(rows)} submission(s) out of {max_score()} points: {Path(args.out) / 'gradebook.csv'}")
+    out = Path(args.out)
+    print(f"{len(submissions)} submission(s) given; the gradebook holds {len(rows)} row(s) (out of {max_score()} points): {out / 'gradebook.csv'}")
+    print(f"written answers for marking by hand: {out / 'written'}/; class report: backprop-kit report {out}")
     return 0
 
 

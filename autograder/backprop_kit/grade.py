@@ -19,6 +19,7 @@ from pathlib import Path
 from backprop_lab import config
 from backprop_lab.checking import BELOW, QUESTION_OF, SIGNATURES, CheckFailure, Outcome, TooSlow, at_fault, expect_unchanged, first_problem, follow_through_note, report, run_cases, summary_table
 
+from . import written
 from .hidden_checks import Allowed, all_cases, calibrate, diagnose, serve
 from .session import BudgetExhausted, CallTimeout, Limits, Session, Stuck, StudentError, WorkerLost
 
@@ -153,6 +154,7 @@ def grade_file(path, seed=None, limits=None):
     started = time.monotonic()
     seed = int(seed) if seed is not None else secrets.randbits(32)
     limits = limits or Limits()
+    answers = {}
     try:
         with open(path, "rb") as handle:
             raw = handle.read((config.NOTEBOOK_SIZE_LIMIT_MB << 20) + 1)
@@ -162,6 +164,7 @@ def grade_file(path, seed=None, limits=None):
                 "usually hold big outputs (images, long printouts): in Jupyter, use Edit → Clear Outputs of All Cells, "
                 "save, and submit again."
             )
+        answers = written.answers(raw)
         cells = read_cells(raw)
         limits = limits.scaled(calibrate())  # this machine's speed, now: a busy machine gets longer limits
         result = _grade_cells(cells, seed, limits)
@@ -173,6 +176,7 @@ def grade_file(path, seed=None, limits=None):
         result["extra_data"]["trace"] = traceback.format_exc()[-4000:]
     result["extra_data"].update(seed=seed, seconds=round(time.monotonic() - started, 2), file=os.path.basename(str(path)))
     result["output"] = f"Hidden tests used seed {seed} (replay: BACKPROP_KIT_SEED={seed}).\n" + result["output"]
+    result["tests"] = [t for t in result["tests"] if not t["name"].endswith(f"({written.PART})")] + written.tests(answers)
     return cap_texts(result)
 
 
@@ -206,6 +210,7 @@ def empty_result(status, message):
     for question, (public, hidden) in config.POINTS.items():
         tests.append(_test_entry(question, "visible", 0.0, public, message, "visible"))
         tests.append(_test_entry(question, "hidden", 0.0, hidden, message, config.HIDDEN_VISIBILITY))
+    tests.extend(written.tests({}))
     return {"score": 0.0, "output": f"Status: {status}. {message}\n", "tests": tests, "extra_data": {"status": status, "message": message}}
 
 
@@ -311,7 +316,7 @@ def _revoke_gated(cases, results, caller):
 
 
 def _grade_cells(cells, seed, limits):
-    tests, score, summary, timings = [], 0.0, [], {}
+    tests, score, summary, timings, checks = [], 0.0, [], {}, []
     clock = time.monotonic()
 
     def lap(name):
@@ -339,6 +344,7 @@ def _grade_cells(cells, seed, limits):
                 score += earned
                 visibility = "visible" if part == "visible" else config.HIDDEN_VISIBILITY
                 tests.append(_test_entry(question, part, earned, part_points, report(f"{question} ({part})", outcomes), visibility))
+                checks.extend(check_record(question, part, o) for o in outcomes)
             summary.append(_summary_row(question, results[question]))
         status, message = _status(session, seen["missing"])  # for the instructor: the whole run
         shown_status, shown_message = seen["status"]
@@ -347,12 +353,28 @@ def _grade_cells(cells, seed, limits):
         review = review_notes(cells, audit, session.deaths)
     timings.update({k: round(v, 3) for k, v in caller.seconds.items()})
     output = f"Status: {shown_status}. {shown_message}\n{notebook_report}".rstrip() + "\n\n" + summary_table(summary) + "\n"
-    extra = {"status": status, "message": message, "isolation": session.isolation, "timings": timings}
+    extra = {"status": status, "message": message, "isolation": session.isolation, "timings": timings, "checks": checks}
     if audit.get("peak_rss_mb"):
         extra["peak_rss_mb"] = audit["peak_rss_mb"]
     if review:
         extra["review"] = review
     return {"score": round(score, 4), "output": output, "tests": tests, "extra_data": extra}
+
+
+HINT_ID = re.compile(r"Hint \[([\w-]+)\]:?\s*(.*)")
+
+
+def check_record(question, part, outcome):
+    """One check's outcome for the class report (extra_data: Gradescope shows it to no student):
+    its title, whether it passed, and for a failure the named mistake (if any) and first line."""
+    record = {"question": question, "part": part, "title": outcome.title, "passed": bool(outcome.passed)}
+    if not outcome.passed:
+        mistake = HINT_ID.search(outcome.message)
+        lines = outcome.message.strip().splitlines()
+        record.update(mistake=mistake.group(1) if mistake else None, message=strip_controls(lines[0] if lines else "")[:300])
+        if mistake:
+            record["hint"] = strip_controls(mistake.group(2))[:300]
+    return record
 
 
 # -- for the instructor: attempts to fool the grader -----------------------------------------

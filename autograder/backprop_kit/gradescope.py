@@ -8,32 +8,15 @@ Environment: BACKPROP_KIT_SEED replays a run; BACKPROP_KIT_LIMITS overrides limi
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 from backprop_lab import config
 
-from .grade import cap_texts, empty_result, grade_file, write_results
+from .grade import cap_texts, empty_result, grade_file, strip_controls, write_results
 from .session import Limits, become_subreaper
+from .submission import find_submission
 from .worker import die_with_parent
-
-PREFERRED_NAME = "backprop.ipynb"
-
-
-def find_submission(folder):
-    """The file to grade in a submission folder, and a note about the choice (or None)."""
-    files = sorted(
-        p for p in Path(folder).rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
-    notebooks = [p for p in files if p.suffix.lower() == ".ipynb"]
-    candidates = notebooks or files
-    if not candidates:
-        return None, "The submission is empty: upload your notebook (.ipynb)."
-    chosen = next((p for p in candidates if p.name == PREFERRED_NAME), candidates[0])
-    note = None
-    if len(candidates) > 1:
-        others = ", ".join(p.name for p in candidates if p != chosen)
-        note = f"Several files were submitted; graded {chosen.name} (not {others})."
-    return chosen, note
 
 
 def hide_source(root):
@@ -72,18 +55,44 @@ def main(argv=None):
     # if `backprop-kit grade` is SIGKILLed, its graders stop and clean up instead of running on unattended
     die_with_parent(signal.SIGTERM)
     become_subreaper()
-    submission, note = find_submission(root / "submission")
-    if submission is None:
-        result = empty_result("malformed", note)
-    else:
-        result = grade_file(submission, seed=os.environ.get("BACKPROP_KIT_SEED"), limits=Limits.from_env())
-        if note:
-            result["output"] = note + "\n" + result["output"]
-            result["extra_data"]["message"] = f"{note} {result['extra_data']['message']}"
-            cap_texts(result)  # the note lists every file submitted
+    with tempfile.TemporaryDirectory(prefix="bpk-upload-") as scratch:  # notebooks taken out of zips
+        submission, note = find_submission(root / "submission", scratch)
+        if submission is None:
+            result = empty_result("malformed", note)
+        else:
+            result = grade_file(submission, seed=os.environ.get("BACKPROP_KIT_SEED"), limits=Limits.from_env())
+            if note:
+                result["output"] = note + "\n" + result["output"]
+                result["extra_data"]["message"] = f"{note} {result['extra_data']['message']}"
+                cap_texts(result)  # the note lists every file submitted
+    result["stdout_visibility"] = "hidden"  # what main prints is for the instructor
+    result.setdefault("extra_data", {})["grader_peak_mb"] = _own_peak_mb()
     (root / "results").mkdir(parents=True, exist_ok=True)
     write_results(result, root / "results" / "results.json")
+    print(instructor_summary(result), flush=True)
     return 0
+
+
+def _own_peak_mb():
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
+def instructor_summary(result):
+    """What Gradescope shows the instructor under "Autograder Output" (stdout, hidden from students):
+    the score, the status, the review notes and where the time went."""
+    extra = result.get("extra_data", {})
+    lines = [f"score {result.get('score', 0):g}, status {extra.get('status', '?')}, file {extra.get('file', '-')}, "
+             f"seed {extra.get('seed', '-')}, {extra.get('seconds', 0):g} s, isolation {extra.get('isolation', '-')}"]
+    lines.append(f"message: {extra.get('message', '')}")
+    lines.append("review: " + (extra.get("review") or "nothing to review"))
+    timings = extra.get("timings") or {}
+    if timings:
+        lines.append("timings (s): " + ", ".join(f"{name} {seconds:g}" for name, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:12]))
+    if extra.get("limits_s"):
+        lines.append(f"time limits (s): call {extra['limits_s'].get('call')}, cell {extra['limits_s'].get('cell')}")
+    return strip_controls("\n".join(lines))
 
 
 if __name__ == "__main__":

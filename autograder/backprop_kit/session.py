@@ -83,18 +83,37 @@ class Limits:
     def from_env(cls, environ=os.environ):
         """Defaults, overridden by JSON in BACKPROP_KIT_LIMITS (e.g. '{"cell_timeout": 5}')."""
         raw = environ.get("BACKPROP_KIT_LIMITS")
-        if not raw:
-            return cls()
-        overrides = json.loads(raw)
-        known = {f.name for f in fields(cls)}
-        unknown = set(overrides) - known
+        return cls.from_json(raw) if raw else cls()
+
+    @classmethod
+    def from_json(cls, raw):
+        """Defaults overridden by a JSON object; ValueError names what is wrong and what is allowed."""
+        try:
+            overrides = json.loads(raw)
+        except ValueError as exc:
+            raise ValueError(f"not JSON ({exc}); give an object, e.g. '{{\"cell_timeout\": 10}}'") from None
+        if not isinstance(overrides, dict):
+            raise ValueError(f"must be a JSON object such as '{{\"cell_timeout\": 10}}', not {raw!r}")
+        types = {f.name: type(f.default) for f in fields(cls)}
+        unknown = sorted(set(overrides) - set(types))
         if unknown:
-            raise ValueError(f"unknown limits in BACKPROP_KIT_LIMITS: {sorted(unknown)}; known: {sorted(known)}")
+            raise ValueError(f"unknown limit(s) {', '.join(unknown)}; known: {', '.join(sorted(types))}")
+        for name, value in overrides.items():
+            kind = types[name]
+            numeric = kind in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+            if kind is str and not isinstance(value, str) or kind in (int, float) and not numeric or kind is int and value != int(value):
+                raise ValueError(f"{name} must be {'a whole number' if kind is int else 'a number' if kind is float else 'a string'}, not {value!r}")
+            if numeric and not (value > 0 or name in ZERO_MEANS and value == 0):
+                raise ValueError(f"{name} must be {'zero or more' if name in ZERO_MEANS else 'more than zero'}, not {value!r}")
+            if kind is int:
+                overrides[name] = int(value)
         if {"cell_timeout", "call_timeout"} & set(overrides):
             overrides.setdefault("time_factor", 0.0)  # time limits given explicitly are taken as given
         limits = replace(cls(), **overrides)
         if limits.isolation not in ISOLATION_LEVELS:
-            raise ValueError(f"isolation must be one of {ISOLATION_LEVELS}, not {limits.isolation!r}")
+            raise ValueError(f"isolation must be one of {', '.join(ISOLATION_LEVELS)}, not {limits.isolation!r}")
+        if limits.checks_reserve >= limits.budget:
+            raise ValueError(f"checks_reserve ({limits.checks_reserve:g} s) must be less than budget ({limits.budget:g} s)")
         return limits
 
     def scaled(self, reference_s):
@@ -110,6 +129,7 @@ class Limits:
 
 
 ISOLATION_LEVELS = ("namespace", "user", "none")
+ZERO_MEANS = {"time_factor": "fixed time limits", "max_restarts": "no restart", "max_check_restarts": "no restart"}
 
 
 def memory_limit_mb(most=config.MEMORY_LIMIT_MB, available=None):
