@@ -239,7 +239,7 @@ def _bad_inputs(tmp):
         ([tmp / "empty"], [], "empty holds no notebook"),
         ([tmp / "script.py"], [], "script.py is not a notebook"),
         ([tmp / "no_notebook.zip"], [], "no_notebook.zip holds no notebook"),
-        ([tmp / "fake.zip"], [], "fake.zip is not a zip"),
+        ([tmp / "fake.zip"], [], "fake.zip cannot be read as a zip"),
         ([tmp / "missing.ipynb"], [], "no such file or folder"),
         ([good], ["--limits", "notjson"], "--limits: not JSON"),
         ([good], ["--limits", "[5]"], "--limits: must be a JSON object"),
@@ -250,14 +250,18 @@ def _bad_inputs(tmp):
         ([good], ["--limits", '{"max_restarts": 1.5}'], "--limits: max_restarts must be a whole number"),
         ([good], ["--limits", '{"isolation": "docker"}'], "--limits: isolation must be one of namespace, user, none"),
         ([good], ["--jobs", "0"], "--jobs must be 1 or more"),
+        ([good], ["--seed", "-5"], "--seed must be a whole number from 0"),
+        ([good], ["--limits", '{"budget": 1e300}'], "--limits: budget must be at most"),
+        ([""], [], "an empty path"),
+        ([good], ["--autograder", str(tmp / "script.py")], "is not an autograder zip"),
+        ([good], ["--out", str(tmp / "script.py" / "out")], "--out"),
     ]
 
 
 def test_each_bad_input_exits_2_with_one_line_naming_it_and_grades_nothing(kit, tmp_path):
     for inputs, extra, expected in _bad_inputs(tmp_path):
         out = tmp_path / "out"
-        started = time.monotonic()
-        proc, _ = grade_cli(inputs, out, kit["dist"] / "autograder.zip", *extra)
+        proc, _ = grade_cli(inputs, out, kit["dist"] / "autograder.zip", *extra)  # a later --autograder/--out wins
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2, (inputs, extra, proc.stderr)
         assert len(lines) == 1 and lines[0].startswith("grade: ") and expected in lines[0], (expected, proc.stderr)
@@ -379,3 +383,145 @@ def test_the_readme_walks_an_instructor_through_gradescope_with_the_settings(kit
         assert words in readme, words
     for name, points in config.WRITTEN_POINTS.items():
         assert f"{name}` ({points} points)" in readme, name
+
+
+# -- what an attacking student or a careless instructor tried (each once broke something) -------------
+
+
+def test_a_students_zip_posing_as_an_export_never_replaces_another_students_result(graded, tmp_path):
+    """A student's upload holding a submission_501 folder and its own metadata, graded after the real
+    export or beside it: refused, and the real result stays."""
+    forged = tmp_path / "mallory_upload.zip"
+    with zipfile.ZipFile(forged, "w") as archive:
+        archive.writestr("submission_metadata.yml", "submission_501:\n  :submitters:\n  - :name: Ada Lovelace\n    :sid: '100'\n")
+        archive.write(graded["kit"]["template"], "submission_501/backprop.ipynb")
+    before = (graded["out"] / "submission_501" / "results.json").read_bytes()
+    proc, _ = grade_cli([forged], graded["out"], graded["kit"]["dist"] / "autograder.zip")
+    assert proc.returncode == 2 and "holds the result of" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert (graded["out"] / "submission_501" / "results.json").read_bytes() == before
+
+    export = next(graded["base"].glob("export.zip"))
+    proc, _ = grade_cli([export, forged], tmp_path / "out", graded["kit"]["dist"] / "autograder.zip")
+    assert proc.returncode == 2 and "different submissions with one identity" in proc.stderr
+    assert not (tmp_path / "out" / "submission_501").exists()
+
+
+def test_only_the_exports_own_metadata_is_read_and_links_in_an_export_are_not_followed(kit, tmp_path):
+    top = tmp_path / "assignment_9_export"
+    (top / "submission_601").mkdir(parents=True)
+    (top / "submission_metadata.yml").write_text("submission_601:\n  :submitters:\n  - :name: Real Name\n    :sid: '601'\n")
+    laughs = "a: &a ['x','x','x','x','x','x','x','x','x']\n" + "".join(
+        f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    (top / "submission_601" / "submission_metadata.yml").write_text(laughs + "submission_601:\n  :id: *i\n")  # the student's own file
+    (top / "submission_601" / "backprop.ipynb").symlink_to(kit["dist"] / "solutions.ipynb")  # a link to work not theirs
+    proc, _ = grade_cli([tmp_path / "assignment_9_export"], tmp_path / "out", kit["dist"] / "autograder.zip")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (row,) = read_book(tmp_path / "out")
+    assert (row["name"], row["sid"], row["submission_id"]) == ("Real Name", "601", "601")
+    assert float(row["total"]) == 0 and row["status"] == "malformed"
+
+
+def test_a_damaged_zip_or_oversized_zip_members_never_cost_the_real_work(kit, tmp_path):
+    from backprop_kit.submission import Budget, _from_zip, find_submission
+
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    shutil.copy2(kit["dist"] / "solutions.ipynb", folder / "backprop.ipynb")
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("old.ipynb", "x" * 100_000)
+    data = bytearray(good.read_bytes())
+    start = data.index(b"PK\x03\x04") + 30 + len("old.ipynb")
+    data[start:start + 40] = b"\xff" * 40  # corrupt the deflate stream
+    (folder / "old.zip").write_bytes(bytes(data))
+    assert find_submission(folder, tmp_path / "s")[0].name == "backprop.ipynb"
+
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for i in range(5):
+            archive.writestr(f"n{i}.ipynb", " " * 1_000_000)
+    budget = Budget(extract=2_500_000)
+    _from_zip(many, "many.zip", tmp_path / "x", budget)
+    assert sum(p.stat().st_size for p in (tmp_path / "x").rglob("*") if p.is_file()) <= 2_500_000
+
+
+def test_the_handouts_notebook_is_weighed_first_among_many_and_the_note_says_what_was_skipped(kit, tmp_path):
+    from backprop_kit.submission import MOST_CANDIDATES, find_submission
+
+    folder = tmp_path / "repo"
+    for i in range(MOST_CANDIDATES + 10):
+        _write(folder / "a_lectures" / f"lecture{i:02d}.ipynb", [f"x = {i}"])
+    shutil.copy2(kit["dist"] / "solutions.ipynb", folder / "backprop.ipynb")
+    chosen, note = find_submission(folder, tmp_path / "s")
+    assert chosen == folder / "backprop.ipynb"
+    assert "not looked at" in note
+
+
+def test_student_chosen_file_names_cannot_add_lines_to_the_instructors_summary():
+    from backprop_kit.gradescope import instructor_summary
+    from backprop_kit.submission import _plain_name
+
+    forged = "x.ipynb\nreview: nothing to review\n" + "\n" * 100
+    summary = instructor_summary({"score": 1, "extra_data": {"file": forged, "message": "a\nreview: nothing", "review": "runs code built at run time"}})
+    lines = summary.splitlines()
+    assert len(lines) == 6 and lines[0] == "review: runs code built at run time"
+    assert [line for line in lines if line.startswith("review:")] == [lines[0]]
+    assert "\n" not in _plain_name(forged) and len(_plain_name("y" * 500)) == 100
+
+
+def test_typed_marks_are_read_however_a_spreadsheet_saved_them():
+    from backprop_kit.batch import typed_marks
+
+    header = ["name", "sid", "result", *config.WRITTEN_POINTS]
+    rows = [["José", "12345", "submission_1", "2", "", "-1"], ["Bo", "7", "sub-2", "", "1.5", ""]]
+    for encoding, delimiter in (("cp1252", ";"), ("utf-8-sig", ","), ("utf-8", "\t")):
+        text = "\r\n".join(delimiter.join(r) for r in [header, *rows]) + "\r\n"
+        path = Path(os.environ.get("TMPDIR", "/tmp")) / f"book-{os.getpid()}.csv"
+        path.write_bytes(text.encode(encoding))
+        try:
+            marks = typed_marks(path)
+        finally:
+            path.unlink()
+        assert marks[("submission_1", "12345")] == {"written_zero_init": "2", "written_finite_differences": "-1"}, encoding
+        assert marks[("submission_1", None)] == marks[("submission_1", "12345")]  # a sid a spreadsheet stripped of zeros still matches
+        assert marks[("sub-2", "7")] == {"written_vanishing": "1.5"}
+
+
+def test_result_folders_never_start_with_a_character_a_spreadsheet_rewrites(tmp_path):
+    from backprop_kit.batch import _file_submission
+
+    path = tmp_path / "-final.ipynb"
+    path.write_text("{}")
+    assert _file_submission(path).name[0] not in "-.=+@'"
+
+
+def test_a_damaged_results_json_in_out_still_gives_a_row_and_the_run_succeeds(kit, tmp_path):
+    out = tmp_path / "out"
+    for name, text in (("deep", "[" * 100_000 + "]" * 100_000), ("odd", json.dumps({"tests": 5, "score": "abc", "extra_data": {"identity": [1]}})),
+                       ("names", json.dumps({"tests": [{"name": 3, "score": None}], "extra_data": {"identity": {"submitters": [1, "x"]}}}))):
+        (out / name).mkdir(parents=True)
+        (out / name / "results.json").write_text(text)
+    proc, _ = grade_cli([REPO / "tests" / "notebooks" / "garbage.ipynb"], out, kit["dist"] / "autograder.zip")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {r["result"]: r for r in read_book(out)}
+    assert {"deep", "odd", "names"} <= set(rows)
+    assert all(rows[n]["status"] == "error" for n in ("deep", "odd", "names"))
+
+
+def test_written_answers_are_found_by_their_prompts_even_typed_into_the_prompt_or_quoting_a_marker(kit):
+    from backprop_kit import written
+
+    template = kit["template"].read_text()
+    prompts = written.prompts_of(template)
+    nb = json.loads(template)
+    slots = [c for c in nb["cells"] if "".join(c["source"]).strip() == written.PLACEHOLDER]
+    slots[0]["source"] = "A quotes <!-- BEGIN QUESTION --> and <!-- END QUESTION -->"
+    slots[1]["source"] = "B's answer"
+    for cell in nb["cells"]:
+        if "**Written question C**" in "".join(cell["source"]):
+            cell["source"] = "".join(cell["source"]) + "\n\nC typed into the question's cell"
+    found = written.answers(json.dumps(nb).encode(), prompts)
+    assert found == {"written_zero_init": "A quotes <!-- BEGIN QUESTION --> and <!-- END QUESTION -->",
+                     "written_vanishing": "B's answer", "written_finite_differences": "C typed into the question's cell"}
+    with zipfile.ZipFile(kit["dist"] / "autograder.zip") as archive:
+        assert json.loads(archive.read(f"autograder/backprop_kit/{written.PROMPTS_FILE}")) == prompts

@@ -318,7 +318,7 @@ def gradescope_env(root, tmpdir, **extra):
 
 def comparable(result):
     """A result without what depends on the run (timings, memory, the machine's speed) or on the batch (its label)."""
-    extra = {k: v for k, v in result["extra_data"].items() if k not in ("seconds", "wall_seconds", "source", "digest", "identity", "timings", "peak_rss_mb", "grader_peak_mb", "limits_s")}
+    extra = {k: v for k, v in result["extra_data"].items() if k not in ("seconds", "wall_seconds", "source", "digest", "identity", "label", "timings", "peak_rss_mb", "grader_peak_mb", "limits_s")}
     return {"score": result["score"], "output": result["output"], "tests": result["tests"], "extra_data": extra}
 
 

@@ -11,6 +11,7 @@ OUT/written/ are rebuilt from every result in OUT after each run.
 """
 
 import csv
+import datetime
 import hashlib
 import json
 import os
@@ -35,6 +36,8 @@ from .written import write_pages
 
 RESULTS = "results.json"
 GRADEBOOK = "gradebook.csv"
+METADATA = "submission_metadata.yml"  # in a Gradescope export
+MOST_METADATA_BYTES = 64 << 20
 WORK_PREFIX = "bpk-batch-"  # the batch's temp folder: the unpacked autograder (hidden tests, reference) and roots
 GRACE_S = 120.0  # on top of the submission budget before the batch gives up on a grader
 
@@ -57,30 +60,58 @@ def collect(inputs, workdir):
     found = {}
     for raw in inputs:
         path = Path(raw)
+        if not str(raw).strip():
+            raise BadInput("an empty path was given: name notebooks, folders or zips")
         if not path.exists():
             raise BadInput(f"no such file or folder: {raw}")
         if path.is_dir():
-            exported = _export_submissions(path, path)
-            subs = exported if exported is not None else [_file_submission(p) for p in _notebooks(path)]
+            yml = _metadata_file(path)
+            subs = _export_submissions(yml, path) if yml else [_file_submission(p) for p in _notebooks(path)]
             if not subs:
                 raise BadInput(f"{raw} holds no notebook (.ipynb): give the folder your students' notebooks are in, or a Gradescope export")
         elif path.suffix.lower() == ".zip":
-            if not zipfile.is_zipfile(path):
-                raise BadInput(f"{raw} is not a zip archive (it is damaged or misnamed)")
-            into = Path(tempfile.mkdtemp(prefix="export-", dir=workdir))
-            _extract(path, into)
-            subs = _export_submissions(into, path)
-            if subs is None:  # one student's upload, e.g. the zip otter's grader.export() makes
-                if not any(p.suffix.lower() == ".ipynb" for p in into.rglob("*")):
-                    raise BadInput(f"{raw} holds no notebook (.ipynb) and is not a Gradescope export (no submission_metadata.yml)")
-                subs = [_file_submission(path)]
+            subs = _zip_submissions(path, workdir)
         elif path.suffix.lower() == ".ipynb":
             subs = [_file_submission(path)]
         else:
             raise BadInput(f"{raw} is not a notebook: give .ipynb files, folders holding them, or zips (a Gradescope export or a student's upload)")
         for sub in subs:
-            found.setdefault(sub.name, sub)  # the same source given twice is graded once
+            other = found.setdefault(sub.name, sub)
+            if other.digest != sub.digest:
+                raise BadInput(f"{other.label} and {sub.label} are different submissions with one identity ({sub.name}): grade them into separate --out folders")
     return list(found.values())
+
+
+def _zip_submissions(path, workdir):
+    """A Gradescope export zip (submission_metadata.yml at its top): one submission per folder.
+    Any other zip is one student's upload (e.g. otter's grader.export()): it is never unpacked
+    here; the grader takes its notebook out, as on Gradescope."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if not any(n.split("/")[-1] == METADATA and n.count("/") <= 1 for n in names):
+                if not any(n.lower().endswith(".ipynb") for n in names):
+                    raise BadInput(f"{path} holds no notebook (.ipynb) and is not a Gradescope export (no {METADATA})")
+                return [_file_submission(path)]
+            into = Path(tempfile.mkdtemp(prefix="export-", dir=workdir))
+            for member in archive.infolist():
+                target = (into / member.filename).resolve()
+                if not str(target).startswith(str(into.resolve()) + os.sep):
+                    raise BadInput(f"{path}: refusing the unsafe path {member.filename!r} in the export")
+            archive.extractall(into)
+    except BadInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - not a zip, damaged, encrypted: one line, not a traceback
+        raise BadInput(f"{path} cannot be read as a zip ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'damaged'})") from None
+    return _export_submissions(_metadata_file(into), path)
+
+
+def _metadata_file(root):
+    """The export's submission_metadata.yml: at the top, or in the one folder Gradescope wraps it in."""
+    for candidate in [root / METADATA, *sorted(root.glob(f"*/{METADATA}"))]:
+        if candidate.is_file() and not candidate.is_symlink():
+            return candidate
+    return None
 
 
 def _notebooks(folder):
@@ -89,56 +120,52 @@ def _notebooks(folder):
 
 def _file_submission(path):
     resolved = path.resolve()
-    stem = re.sub(r"[^\w.-]", "_", path.stem)[:60] or "submission"
+    stem = re.sub(r"[^\w.-]", "_", path.stem)[:60].lstrip("-.") or "submission"
     return Submission(path, f"{stem}-{_digest(str(resolved).encode())[:8]}", str(resolved), _digest(resolved.read_bytes()))
 
 
-def _extract(zip_path, into):
-    with zipfile.ZipFile(zip_path) as archive:
-        for member in archive.infolist():
-            target = (into / member.filename).resolve()
-            if not str(target).startswith(str(into.resolve()) + os.sep):
-                raise BadInput(f"{zip_path}: refusing the unsafe path {member.filename!r} in the zip")
-        archive.extractall(into)
-
-
-def _export_submissions(root, shown):
-    """A Gradescope export (its submission_metadata.yml, one submission_<id> folder per submission),
-    or None if `root` is not one."""
-    folders = sorted(p for p in root.rglob("submission_*") if p.is_dir())
-    folders = [p for p in folders if not any(parent in folders for parent in p.parents)]  # not a student's own folder
-    metadata = {}
-    for yml in sorted(root.rglob("submission_metadata.yml")):
-        metadata.update({(yml.parent / key).resolve(): value for key, value in _read_metadata(yml).items()})
-    if not folders and not metadata:
-        return None
+def _export_submissions(yml, shown):
+    """One submission per submission_<id> folder beside the export's metadata file, with its
+    submitters. Only that file is read: students' own files never speak for the export."""
+    metadata = _read_metadata(yml)
     where = shown.name if shown.is_file() else str(shown.resolve())
     subs = []
-    for folder in folders:
-        content = sorted(p for p in folder.rglob("*") if p.is_file())
-        digest = _digest(b"".join(str(p.relative_to(folder)).encode() + b"\0" + _digest(p.read_bytes()).encode() for p in content))
-        identity = metadata.get(folder.resolve(), {})
-        subs.append(Submission(folder, folder.name, f"{where}:{folder.name}", digest, identity))
+    for folder in sorted(p for p in yml.parent.glob("submission_*") if p.is_dir() and not p.is_symlink()):
+        content = sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+        digest = _digest(b"".join(str(p.relative_to(folder)).encode() + b"\0" + _file_digest(p).encode() for p in content))
+        subs.append(Submission(folder, folder.name, f"{where}:{folder.name}", digest, metadata.get(folder.name, {})))
     return subs
 
 
+def _file_digest(path):
+    return _digest(os.readlink(path).encode()) if path.is_symlink() else _digest(path.read_bytes())
+
+
 def _read_metadata(path):
-    """{folder name: identity} from Gradescope's submission_metadata.yml (keys like `:submitters:`)."""
+    """{folder name: identity} from Gradescope's submission_metadata.yml (keys like `:submitters:`).
+    Only scalars are taken from it."""
     import yaml
 
     try:
+        if path.stat().st_size > MOST_METADATA_BYTES:
+            raise BadInput(f"{path.name} is larger than {MOST_METADATA_BYTES >> 20} MB; export the submissions again")
         data = yaml.safe_load(path.read_text(errors="replace")) or {}
     except (yaml.YAMLError, OSError) as exc:
-        raise BadInput(f"{path.name} in the export cannot be read ({exc}); export the submissions again") from None
+        raise BadInput(f"{path.name} in the export cannot be read ({str(exc).splitlines()[0]}); export the submissions again") from None
+
+    def plain(mapping):
+        return {str(k).lstrip(":"): v for k, v in mapping.items()} if isinstance(mapping, dict) else {}
+
+    def scalar(value):
+        return str(value) if isinstance(value, (str, int, float, datetime.date)) and not isinstance(value, bool) else ""
+
     found = {}
     for folder, entry in (data.items() if isinstance(data, dict) else ()):
-        entry = {str(k).lstrip(":"): v for k, v in entry.items()} if isinstance(entry, dict) else {}
+        entry = plain(entry)
         people = entry.get("submitters") if isinstance(entry.get("submitters"), list) else []
-        submitters = [{key: str({str(k).lstrip(":"): v for k, v in person.items()}.get(key) or "") for key in ("name", "sid", "email")}
-                      for person in people if isinstance(person, dict)]
-        sid = str(folder).rsplit("_", 1)[-1]
-        found[str(folder)] = {"submitters": submitters, "submission_id": str(entry.get("id") or sid),
-                              "submitted_at": str(entry.get("created_at") or "")}
+        submitters = [{key: scalar(plain(person).get(key)) for key in ("name", "sid", "email")} for person in people[:50] if isinstance(person, dict)]
+        found[str(folder)] = {"submitters": submitters, "submission_id": scalar(entry.get("id")) or str(folder).rsplit("_", 1)[-1],
+                              "submitted_at": scalar(entry.get("created_at"))}
     return found
 
 
@@ -153,9 +180,13 @@ class Batch:
         self.autograder_zip = Path(autograder_zip)
         if not self.autograder_zip.is_file():
             raise FileNotFoundError(f"{autograder_zip} not found: run `make build` first")
+        if not zipfile.is_zipfile(self.autograder_zip) or "run_autograder" not in zipfile.ZipFile(self.autograder_zip).namelist():
+            raise BadInput(f"{autograder_zip} is not an autograder zip (no run_autograder in it): run `make build` and give dist/autograder.zip")
         self.out_dir = Path(out_dir)
-        if self.out_dir.exists() and not self.out_dir.is_dir():
-            raise BadInput(f"--out {out_dir} is a file: give a folder (it is created if missing)")
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"--out {out_dir} cannot be made a folder ({exc.strerror}): give a folder (it is created if missing)") from None
         self.jobs = max(1, int(jobs or usable_cores()))
         self.force = force
         self.seed = seed
@@ -181,7 +212,7 @@ class Batch:
             submissions = collect(inputs, work)
             if not submissions:
                 raise BadInput("nothing to grade: give notebooks (.ipynb), folders holding them, or a Gradescope export zip")
-            todo = [s for s in submissions if self.force or not self._done(s)]
+            todo = [s for s in submissions if self.force or not self._done(s)]  # _done refuses another source's folder
             self._say(f"{len(submissions)} submission(s), {len(submissions) - len(todo)} already graded, {self.jobs} job(s)")
             done = len(submissions) - len(todo)
             try:
@@ -205,12 +236,21 @@ class Batch:
         return submissions, rows
 
     def _done(self, sub):
+        """Whether OUT already holds this submission's result. A result of the same identity with
+        other content is refused unless it comes from the same source (the student's file changed)
+        or --force: one submission never overwrites another's result."""
         path = self.out_dir / sub.name / RESULTS
         try:
             extra = json.loads(path.read_text()).get("extra_data", {})
-        except (OSError, ValueError, AttributeError):
+            source, digest = extra.get("source"), extra.get("digest")
+        except Exception:  # noqa: BLE001 - missing or damaged: grade it (again)
             return False
-        return extra.get("source") == sub.label and extra.get("digest") == sub.digest
+        if digest == sub.digest:
+            return True
+        if source not in (sub.label, None):
+            raise BadInput(f"{path.parent} holds the result of {source}, and {sub.label} is a different submission with the same "
+                           "identity: grade it into another --out (or use --force to replace that result)")
+        return False
 
     def _grade_one(self, sub, source, work):
         if self.stopping:
@@ -222,7 +262,7 @@ class Batch:
             (root / "submission").mkdir()
             (root / "results").mkdir()
             if sub.source.is_dir():
-                shutil.copytree(sub.source, root / "submission", dirs_exist_ok=True)
+                shutil.copytree(sub.source, root / "submission", symlinks=True, dirs_exist_ok=True)  # links stay links: the grader skips them
             else:
                 shutil.copy2(sub.source, root / "submission" / sub.source.name)
             shutil.copy2(source / "run_autograder", root / "run_autograder")  # as Gradescope does
@@ -293,41 +333,64 @@ class Batch:
     def write_gradebook(self):
         """OUT/gradebook.csv rebuilt from every result in OUT (a view, never a ledger), one row per
         student (each member of a group submission), and OUT/written/ from the same results.
-        Marks typed into the written questions' columns are carried over. Written atomically."""
+        Marks typed into the written questions' columns are carried over; the gradebook it
+        replaces is kept as gradebook.csv.bak. Written atomically."""
         graded = read_results(self.out_dir)
-        marks = _typed_marks(self.out_dir / GRADEBOOK)
-        rows = []
+        book = self.out_dir / GRADEBOOK
+        marks = typed_marks(book)
+        rows, shown = [], []
         for folder, result in graded:
-            extra = result.get("extra_data", {}) if isinstance(result.get("extra_data"), dict) else {}
-            identity = extra.get("identity") if isinstance(extra.get("identity"), dict) else {}
-            scores = question_scores(result)
-            common = {
-                "result": folder,
-                "submission_id": identity.get("submission_id", ""),
-                "submitted_at": identity.get("submitted_at", ""),
-                "file": extra.get("source", folder),
-                **{q: round(v, 4) for q, v in scores.items()},
-                "total": round(float(result.get("score", 0.0) or 0.0), 4),
-                "max": max_score(),
-                "status": extra.get("status", "error"),
-                "message": extra.get("message", ""),
-                # what the instructor should look at (attempts to fool the grader): its own column, which
-                # no text of the student's can spill into; never in results' output
-                "review": extra.get("review", ""),
-                "seconds": extra.get("wall_seconds", extra.get("seconds", "")),
-            }
-            for person in identity.get("submitters") or [{}]:
+            try:
+                people, common = _row(folder, result)
+                label = _who(result, folder)
+            except Exception as exc:  # noqa: BLE001 - a results.json the grader did not write: still a row
+                result = empty_result("error", f"{folder}/{RESULTS} is not a result the grader wrote ({type(exc).__name__}): grade it again with --force")
+                (people, common), label = _row(folder, result), folder
+            shown.append((label, result))
+            for person in people:
                 row = {"name": person.get("name", ""), "sid": person.get("sid", ""), "email": person.get("email", ""), **common}
-                row.update({q: marks.get((folder, row["sid"]), {}).get(q, "") for q in config.WRITTEN_POINTS})
-                rows.append({k: plain_cell(v) if isinstance(v, str) else v for k, v in row.items()})
+                row = {k: plain_cell(v) if isinstance(v, str) else v for k, v in row.items()}
+                typed = marks.get((folder, row["sid"])) or marks.get((folder, None)) or {}
+                row.update({q: typed.get(q, "") for q in config.WRITTEN_POINTS})  # the instructor's own text, as typed
+                rows.append(row)
+        used = {(r["result"], r["sid"]) for r in rows} | {(r["result"], None) for r in rows}
+        unmatched = [key for key in marks if key not in used]
+        if book.exists():
+            shutil.copy2(book, self.out_dir / (GRADEBOOK + ".bak"))
+        if unmatched:
+            self._say(f"warning: typed marks of {len(unmatched)} row(s) of {book} match no result; the old gradebook is kept as {GRADEBOOK}.bak")
         tmp = self.out_dir / (GRADEBOOK + ".tmp")
         with open(tmp, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=GRADEBOOK_COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, self.out_dir / GRADEBOOK)
-        write_pages(self.out_dir, [(_who(result, folder), result) for folder, result in graded])
+        os.replace(tmp, book)
+        write_pages(self.out_dir, shown)
         return rows
+
+
+def _row(folder, result):
+    """(submitters, the columns every submitter's row shares) of one result."""
+    extra = result.get("extra_data", {}) if isinstance(result.get("extra_data"), dict) else {}
+    identity = extra.get("identity") if isinstance(extra.get("identity"), dict) else {}
+    people = [p for p in identity.get("submitters") or [] if isinstance(p, dict)] or [{}]
+    scores = question_scores(result)
+    common = {
+        "submission_id": str(identity.get("submission_id", "")),
+        "submitted_at": str(identity.get("submitted_at", "")),
+        "file": str(extra.get("source", folder)),
+        **{q: round(float(v), 4) for q, v in scores.items()},
+        "total": round(float(result.get("score", 0.0) or 0.0), 4),
+        "max": max_score(),
+        "status": str(extra.get("status", "error")),
+        "message": str(extra.get("message", "")),
+        # what the instructor should look at (attempts to fool the grader): its own column, which
+        # no text of the student's can spill into; never in results' output
+        "review": str(extra.get("review", "")),
+        "seconds": extra.get("wall_seconds", extra.get("seconds", "")),
+        "result": folder,
+    }
+    return [{k: str(p.get(k, "")) for k in ("name", "sid", "email")} for p in people], common
 
 
 GRADEBOOK_COLUMNS = ["name", "sid", "email", "submission_id", "submitted_at", "file", *config.QUESTIONS, "total", "max",
@@ -343,19 +406,38 @@ def read_results(out_dir):
             result = json.loads(path.read_text())
             if not isinstance(result, dict):
                 raise ValueError("not a JSON object")
-        except (OSError, ValueError) as exc:
-            result = empty_result("error", f"{path} could not be read ({exc}): grade it again with --force")
+        except Exception as exc:  # noqa: BLE001 - damaged, too deep, unreadable
+            result = empty_result("error", f"{path} could not be read ({type(exc).__name__}): grade it again with --force")
         graded.append((path.parent.name, result))
     return graded
 
 
-def _typed_marks(book):
-    """{(result folder, sid): {written question: mark}} typed into an existing gradebook."""
+def typed_marks(book):
+    """{(result folder, sid): {written question: mark}} typed into an existing gradebook, also under
+    (result folder, None). Read as a spreadsheet may have saved it: UTF-8 or Windows-1252, with
+    commas, semicolons or tabs."""
     try:
-        with open(book, newline="") as handle:
-            return {(r.get("result", ""), r.get("sid", "")): {q: r[q] for q in config.WRITTEN_POINTS if r.get(q)} for r in csv.DictReader(handle)}
-    except (OSError, csv.Error, UnicodeDecodeError):
+        raw = Path(book).read_bytes()
+    except OSError:
         return {}
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    header = text.splitlines()[0] if text else ""
+    delimiter = max(",;\t", key=header.count)
+    marks = {}
+    try:
+        for row in csv.DictReader(text.splitlines(), delimiter=delimiter):
+            typed = {q: row[q].strip() for q in config.WRITTEN_POINTS if (row.get(q) or "").strip()}
+            if typed and row.get("result"):
+                marks[(row["result"], (row.get("sid") or "").strip())] = typed
+                marks.setdefault((row["result"], None), typed)
+    except csv.Error:
+        return {}
+    return marks
 
 
 def _who(result, folder):

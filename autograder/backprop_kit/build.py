@@ -299,8 +299,11 @@ def execute_solutions(assign_out, work):
 # -- 5. autograder -------------------------------------------------------------------------------
 
 
-def autograder_files():
+def autograder_files(template_text):
+    from .written import PROMPTS_FILE, prompts_of
+
     files = {
+        f"autograder/backprop_kit/{PROMPTS_FILE}": json.dumps(prompts_of(template_text), indent=1) + "\n",
         "run_autograder": RUN_AUTOGRADER,
         "setup.sh": SETUP_SH,
         "requirements.txt": (REPO / "requirements.txt").read_text(),
@@ -341,7 +344,7 @@ def build(dist=REPO / "dist", template_dir=REPO / "student_template", grade=True
         solved = execute_solutions(assign_out, work)
         nbformat.write(solved, dist / "solutions.ipynb")
         log(f"wrote {dist / 'solutions.ipynb'} (executed)")
-    write_zip(dist / "autograder.zip", autograder_files(), executable=("run_autograder", "setup.sh"))
+    write_zip(dist / "autograder.zip", autograder_files(student[NOTEBOOK]), executable=("run_autograder", "setup.sh"))
     log(f"wrote {dist / 'autograder.zip'}")
     if not grade:
         return []

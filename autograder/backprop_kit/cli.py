@@ -68,6 +68,9 @@ def main(argv=None):
     if args.jobs is not None and args.jobs < 1:
         print(f"grade: --jobs must be 1 or more, not {args.jobs}", file=sys.stderr)
         return 2
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        print(f"grade: --seed must be a whole number from 0 to 2**63 - 1, not {args.seed}", file=sys.stderr)
+        return 2
     try:
         batch = Batch(args.autograder, args.out, jobs=args.jobs, force=args.force, seed=args.seed, limits=limits)
         submissions, rows = batch.run(args.submissions)

@@ -81,18 +81,26 @@ def _own_peak_mb():
 
 def instructor_summary(result):
     """What Gradescope shows the instructor under "Autograder Output" (stdout, hidden from students):
-    the score, the status, the review notes and where the time went."""
+    the score, the status, the review notes and where the time went. One line per field: the
+    student chose the file's name and much of the message, so neither can start a line of its own."""
     extra = result.get("extra_data", {})
-    lines = [f"score {result.get('score', 0):g}, status {extra.get('status', '?')}, file {extra.get('file', '-')}, "
-             f"seed {extra.get('seed', '-')}, {extra.get('seconds', 0):g} s, isolation {extra.get('isolation', '-')}"]
-    lines.append(f"message: {extra.get('message', '')}")
-    lines.append("review: " + (extra.get("review") or "nothing to review"))
+
+    def one_line(value, most=2000):
+        text = " | ".join(part.strip() for part in strip_controls(str(value)).splitlines() if part.strip())
+        return text if len(text) <= most else text[: most - 3] + "..."
+
     timings = extra.get("timings") or {}
-    if timings:
-        lines.append("timings (s): " + ", ".join(f"{name} {seconds:g}" for name, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:12]))
-    if extra.get("limits_s"):
-        lines.append(f"time limits (s): call {extra['limits_s'].get('call')}, cell {extra['limits_s'].get('cell')}")
-    return strip_controls("\n".join(lines))
+    limits = extra.get("limits_s") or {}
+    lines = [
+        f"review: {one_line(extra.get('review') or 'nothing to review')}",
+        f"score {result.get('score', 0):g}, status {one_line(extra.get('status', '?'))}, seed {extra.get('seed', '-')}, "
+        f"{extra.get('seconds', 0):g} s, isolation {one_line(extra.get('isolation', '-'))}",
+        f"file: {one_line(extra.get('file', '-'), 200)}",
+        f"message: {one_line(extra.get('message', ''))}",
+        "timings (s): " + ", ".join(f"{name} {seconds:g}" for name, seconds in sorted(timings.items(), key=lambda kv: -kv[1])[:12]),
+        f"time limits (s): call {limits.get('call', '-')}, cell {limits.get('cell', '-')}",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

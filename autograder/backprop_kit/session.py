@@ -105,6 +105,8 @@ class Limits:
                 raise ValueError(f"{name} must be {'a whole number' if kind is int else 'a number' if kind is float else 'a string'}, not {value!r}")
             if numeric and not (value > 0 or name in ZERO_MEANS and value == 0):
                 raise ValueError(f"{name} must be {'zero or more' if name in ZERO_MEANS else 'more than zero'}, not {value!r}")
+            if numeric and value > LARGEST_LIMIT:
+                raise ValueError(f"{name} must be at most {LARGEST_LIMIT:g}, not {value!r}")
             if kind is int:
                 overrides[name] = int(value)
         if {"cell_timeout", "call_timeout"} & set(overrides):
@@ -129,6 +131,7 @@ class Limits:
 
 
 ISOLATION_LEVELS = ("namespace", "user", "none")
+LARGEST_LIMIT = 1e7  # seconds (115 days), megabytes (10 TB), counts: anything larger is a typo
 ZERO_MEANS = {"time_factor": "fixed time limits", "max_restarts": "no restart", "max_check_restarts": "no restart"}
 
 

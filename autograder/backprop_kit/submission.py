@@ -18,6 +18,9 @@ from backprop_lab.checking import SIGNATURES
 PREFERRED_NAME = "backprop.ipynb"
 MOST_CANDIDATES = 50  # notebooks weighed per submission (the rest, by name, are not looked at)
 MOST_ZIP_MEMBERS = 1000
+MOST_CELL_PARSED = 200_000  # characters: a longer cell's functions are counted by their `def` lines
+PARSE_BUDGET = 4_000_000  # characters parsed as code per upload; beyond that, `def` lines are counted
+EXTRACT_BUDGET = 2 * (config.NOTEBOOK_SIZE_LIMIT_MB << 20)  # bytes taken out of all the upload's zips
 _DEF = re.compile(r"^\s*def\s+(\w+)\s*\(", re.M)
 
 
@@ -35,24 +38,43 @@ def find_submission(folder, scratch):
     folder, scratch = Path(folder), Path(scratch)
     # a link could lead the grader (root on Gradescope) to its own files: only real files count
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and not _hidden(p.relative_to(folder)))
-    candidates = [_candidate(p, str(p.relative_to(folder)), p.stat().st_mtime) for p in files if p.suffix.lower() == ".ipynb"]
-    for index, archive in enumerate(p for p in files if p.suffix.lower() == ".zip"):
-        candidates.extend(_from_zip(archive, str(archive.relative_to(folder)), scratch / f"zip{index}"))
+    likely = sorted((p for p in files if p.suffix.lower() in (".ipynb", ".zip")), key=lambda p: _likeliness(p.relative_to(folder)))
+    budget = Budget()
+    candidates = []
+    for index, path in enumerate(likely[:MOST_CANDIDATES]):  # the likeliest first: the handout's name, then shallow
+        shown = _plain_name(str(path.relative_to(folder)))
+        if path.suffix.lower() == ".ipynb":
+            candidates.append(_candidate(path, shown, path.stat().st_mtime, budget))
+        else:
+            candidates.extend(_from_zip(path, shown, scratch / f"zip{index}", budget))
     if not candidates:
         if not files:
             return None, "The submission is empty: upload your notebook (.ipynb)."
-        return files[0], (f"No notebook (.ipynb) was submitted; graded {files[0].name}." if len(files) > 1 else None)
-    weighed = sorted(candidates, key=lambda c: c.shown)[:MOST_CANDIDATES]
+        return files[0], (f"No notebook (.ipynb) was submitted; graded {_plain_name(files[0].name)}." if len(files) > 1 else None)
+    weighed = candidates[:MOST_CANDIDATES]
     chosen = max(weighed, key=lambda c: (c.written, c.mtime, Path(c.shown).name == PREFERRED_NAME, [-ord(ch) for ch in c.shown]))
     others = [c for c in weighed if c is not chosen]
+    skipped = len(likely) - MOST_CANDIDATES
     if not others:
         return chosen.path, (f"Graded {chosen.shown} (from the zip you submitted)." if chosen.path.is_relative_to(scratch) else None)
     also = ", ".join(f"{c.shown} ({_count(c.written)})" for c in others[:10]) + (f" and {len(others) - 10} more" if len(others) > 10 else "")
     return chosen.path, (f"Several notebooks were submitted. Graded {chosen.shown}: it has the most assignment functions written "
-                         f"({_count(chosen.written)}{_tie_note(chosen, others)}). Not graded: {also}.")
+                         f"({_count(chosen.written)}{_tie_note(chosen, others)}). Not graded: {also}."
+                         + (f" {skipped} more files were not looked at: submit only your assignment notebook." if skipped > 0 else ""))
 
 
-def written_functions(raw):
+class Budget:
+    """What weighing an upload may cost in all: bytes parsed as code and bytes taken out of zips."""
+
+    def __init__(self, parse=PARSE_BUDGET, extract=EXTRACT_BUDGET):
+        self.parse, self.extract = parse, extract
+
+    def take_parse(self, n):
+        self.parse -= n
+        return self.parse >= 0
+
+
+def written_functions(raw, budget=None):
     """How many of the assignment's functions a notebook (bytes) gives a body of their own: a `def`
     that does more than raise NotImplementedError, or an assignment to the name. -1 if unreadable."""
     try:
@@ -61,12 +83,15 @@ def written_functions(raw):
                    for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
     except Exception:  # noqa: BLE001 - any damage: not a notebook to prefer
         return -1
+    budget = budget or Budget()
     names = set()
     for source in sources:
-        try:
-            tree = ast.parse(source) if len(source) < 1_000_000 else None
-        except Exception:  # noqa: BLE001 - a cell with a syntax error (or too deep): count its defs by eye
-            tree = None
+        tree = None
+        if len(source) <= MOST_CELL_PARSED and budget.take_parse(len(source)):
+            try:
+                tree = ast.parse(source)
+            except Exception:  # noqa: BLE001 - a syntax error (or too deep): count its defs by eye
+                tree = None
         if tree is None:
             names.update(n for n in _DEF.findall(source) if n in SIGNATURES)
             continue
@@ -92,34 +117,47 @@ def _stub(node):
     return False
 
 
-def _candidate(path, shown, mtime):
+def _candidate(path, shown, mtime, budget):
     try:
         with open(path, "rb") as handle:
             raw = handle.read((config.NOTEBOOK_SIZE_LIMIT_MB << 20) + 1)
     except OSError:
         raw = b""
-    written = written_functions(raw) if len(raw) <= config.NOTEBOOK_SIZE_LIMIT_MB << 20 else -1
-    return Candidate(path, shown, written, mtime)
+    return Candidate(path, shown, _weigh(raw, budget), mtime)
 
 
-def _from_zip(archive, shown, into):
-    """The notebooks of a zip (otter's export, or any), extracted into `into` with bounded sizes."""
+def _weigh(raw, budget):
+    if len(raw) <= config.NOTEBOOK_SIZE_LIMIT_MB << 20:
+        return written_functions(raw, budget)
+    # too large to grade: weighed by its `def` lines, so that real work still wins and is told why it cannot be graded
+    return len({n for n in re.findall(r"def\s+(\w+)\s*\(", raw.decode("utf-8", "replace")) if n in SIGNATURES})
+
+
+def _from_zip(archive, shown, into, budget):
+    """The notebooks of a zip (otter's export, or any), extracted into `into` with bounded sizes.
+    A zip that cannot be read, or a member that cannot, is passed over: other files still count."""
     limit = config.NOTEBOOK_SIZE_LIMIT_MB << 20
     found = []
     try:
         with zipfile.ZipFile(archive) as zf:
             members = [m for m in zf.infolist()[:MOST_ZIP_MEMBERS]
                        if not m.is_dir() and m.filename.lower().endswith(".ipynb") and not _hidden(Path(m.filename))]
-            for index, member in enumerate(members[:MOST_CANDIDATES]):
-                with zf.open(member) as source:
-                    raw = source.read(limit + 1)  # never trust the size the zip declares
-                target = into / str(index) / Path(member.filename).name  # never a path the zip chose
+            for index, member in enumerate(sorted(members, key=lambda m: _likeliness(Path(m.filename)))[:MOST_CANDIDATES]):
+                if budget.extract <= 0:
+                    break
+                try:
+                    with zf.open(member) as source:
+                        raw = source.read(min(limit + 1, budget.extract))  # never trust the size the zip declares
+                except Exception:  # noqa: BLE001 - damaged, encrypted, unsupported: zlib, lzma and zipfile errors alike
+                    continue
+                budget.extract -= len(raw)
+                name = re.sub(r"[^\w.-]", "_", Path(member.filename).name)[-100:].lstrip(".-") or "notebook.ipynb"
+                target = into / str(index) / name  # never a path the zip chose, nor an odd name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(raw[: limit + 1])
-                mtime = _zip_time(member)
-                found.append(Candidate(target, f"{shown}/{member.filename}", written_functions(raw) if len(raw) <= limit else -1, mtime))
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError, NotImplementedError, EOFError):
-        return []  # not a zip we can open: graded as an ordinary file if nothing else is there
+                target.write_bytes(raw)
+                found.append(Candidate(target, f"{shown}/{_plain_name(member.filename)}", _weigh(raw, budget), _zip_time(member)))
+    except Exception:  # noqa: BLE001 - not a zip we can open: graded as an ordinary file if nothing else is there
+        return found
     return found
 
 
@@ -130,6 +168,17 @@ def _zip_time(member):
         return float(calendar.timegm((*member.date_time, 0, 0, 0)))
     except (TypeError, ValueError, OverflowError):
         return 0.0
+
+
+def _likeliness(relative):
+    """Sort key: the handout's name first, then the shallowest, then by name."""
+    return (relative.name != PREFERRED_NAME, len(relative.parts), str(relative))
+
+
+def _plain_name(name, most=100):
+    """A file name as shown in a note: printable, one line, bounded (the student chose it)."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in name)
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _hidden(relative):

@@ -18,16 +18,24 @@ PLACEHOLDER = "_Type your answer here, replacing this text._"
 NO_ANSWER = "(no answer: the answer cell is empty or still holds the placeholder)"
 PART = "written"
 MOST_CHARS = 20_000  # of one answer
+PROMPTS_FILE = "written_prompts.json"  # written by the build beside this module in the autograder zip
 
 
-def answers(raw):
-    """{question: answer text, or None if the notebook has no such question} from notebook bytes."""
+def answers(raw, prompts=None):
+    """{question: answer text, or None if the notebook has no such question} from notebook bytes.
+
+    `prompts` ({question: the handout's prompt cell}, default: the build's written_prompts.json)
+    finds each question by its own prompt, so an answer quoting a marker moves nothing, and text
+    typed into the prompt cell itself still counts. Without them, the k-th marker is question k."""
     found = dict.fromkeys(config.WRITTEN_POINTS)
     try:
         cells = json.loads(raw.decode("utf-8-sig"))["cells"]
         texts = [(c.get("cell_type"), _text(c.get("source", ""))) for c in cells if isinstance(c, dict)]
     except Exception:  # noqa: BLE001 - no notebook, no answers; the grading says why
         return found
+    prompts = _prompts() if prompts is None else prompts
+    if prompts and set(prompts) == set(config.WRITTEN_POINTS):
+        return _by_prompt(texts, prompts)
     names = iter(config.WRITTEN_POINTS)
     inside, name, parts = False, None, []
     for kind, text in texts:
@@ -48,6 +56,52 @@ def answers(raw):
     return found
 
 
+def prompts_of(template_raw):
+    """{question: prompt cell} of the handout, for the build to ship with the grader."""
+    cells = json.loads(template_raw)["cells"]
+    begins = [_text(c.get("source", "")) for c in cells if c.get("cell_type") != "code" and BEGIN in _text(c.get("source", ""))]
+    if len(begins) != len(config.WRITTEN_POINTS):
+        raise ValueError(f"the handout has {len(begins)} written questions, config.WRITTEN_POINTS {len(config.WRITTEN_POINTS)}")
+    return dict(zip(config.WRITTEN_POINTS, begins))
+
+
+def _key(prompt):
+    """The line that tells a question's prompt cell apart: its first line of text."""
+    return next((line.strip() for line in prompt.replace(BEGIN, "").replace(END, "").splitlines() if line.strip()), prompt.strip())
+
+
+def _by_prompt(texts, prompts):
+    keys = {name: _key(prompt) for name, prompt in prompts.items()}
+    at = {}
+    for i, (kind, text) in enumerate(texts):
+        for name, key in keys.items():
+            if kind != "code" and key in text and name not in at:
+                at[name] = i
+    starts = set(at.values())
+    found = dict.fromkeys(config.WRITTEN_POINTS)
+    for name, i in at.items():
+        parts = []
+        extra = texts[i][1].replace(prompts[name].strip(), "") if prompts[name].strip() in texts[i][1] else texts[i][1].replace(keys[name], "")
+        extra = extra.replace(BEGIN, "").replace(END, "").strip()
+        if extra:
+            parts.append(extra)  # typed into the prompt cell itself
+        for j in range(i + 1, len(texts)):
+            kind, text = texts[j]
+            if j in starts or kind != "code" and text.lstrip().startswith(END):
+                break
+            parts.append(text)
+        found[name] = _joined(parts)
+    return found
+
+
+def _prompts():
+    path = Path(__file__).with_name(PROMPTS_FILE)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def tests(found):
     """The results.json entries: one visible 0-point test per written question, holding the answer."""
     entries = []
@@ -61,8 +115,9 @@ def tests(found):
 
 def answer_of(result, name):
     """The answer text a result carries for written question `name` (None if it carries none)."""
-    for test in result.get("tests", []):
-        if test.get("name") == f"{name} ({PART})":
+    tests = result.get("tests") if isinstance(result.get("tests"), list) else []
+    for test in tests:
+        if isinstance(test, dict) and test.get("name") == f"{name} ({PART})":
             text = str(test.get("output", ""))
             return text.split("\n\n", 1)[1] if "\n\n" in text else text
     return None
