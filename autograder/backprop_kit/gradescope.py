@@ -8,15 +8,16 @@ Environment: BACKPROP_KIT_SEED replays a run; BACKPROP_KIT_LIMITS overrides limi
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 from backprop_lab import config
 
 from .grade import cap_texts, empty_result, grade_file, strip_controls, write_results
-from .session import Limits, become_subreaper
+from .session import Limits, become_subreaper, owned_temp_dir, remove_tree, sweep_stale_dirs
 from .submission import find_submission
 from .worker import die_with_parent
+
+UPLOAD_PREFIX = "bpk-upload-"
 
 
 def hide_source(root):
@@ -55,7 +56,9 @@ def main(argv=None):
     # if `backprop-kit grade` is SIGKILLed, its graders stop and clean up instead of running on unattended
     die_with_parent(signal.SIGTERM)
     become_subreaper()
-    with tempfile.TemporaryDirectory(prefix="bpk-upload-") as scratch:  # notebooks taken out of zips
+    sweep_stale_dirs(UPLOAD_PREFIX, max_age=3 * config.SUBMISSION_BUDGET_S)  # left by a grader that was SIGKILLed
+    scratch = owned_temp_dir(UPLOAD_PREFIX)  # notebooks taken out of zips
+    try:
         submission, note = find_submission(root / "submission", scratch)
         if submission is None:
             result = empty_result("malformed", note)
@@ -65,6 +68,8 @@ def main(argv=None):
                 result["output"] = note + "\n" + result["output"]
                 result["extra_data"]["message"] = f"{note} {result['extra_data']['message']}"
                 cap_texts(result)  # the note lists every file submitted
+    finally:
+        remove_tree(scratch)
     result["stdout_visibility"] = "hidden"  # what main prints is for the instructor
     result.setdefault("extra_data", {})["grader_peak_mb"] = _own_peak_mb()
     (root / "results").mkdir(parents=True, exist_ok=True)
