@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11 and make:
 #   make build   creates .venv, installs the pinned dependencies, builds dist/ and grades the solution
-#   make test    sets up what it needs (headless Chromium for the render test) and runs the whole pytest suite
+#   make test    sets up what it needs (headless Chromium for the render test, the handout's wheels for
+#                the fresh-environment test) and runs the whole pytest suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed-stamp
@@ -21,6 +22,7 @@ build: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-chromium
+	bash scripts/ensure-wheelhouse
 	$(VENV)/bin/python -m pytest -q
 
 bench: $(STAMP)

@@ -36,6 +36,9 @@ import backprop_kit
 REPO = Path(__file__).resolve().parents[2]
 MASTER = REPO / "assignment" / "backprop.ipynb"
 REFERENCE = REPO / "solutions" / "reference.py"
+STUDENT_README = REPO / "assignment" / "README.md"  # ships in the handout as README.md
+STUDENT_REQUIREMENTS = REPO / "assignment" / "requirements.txt"  # ships in the handout; pins agree with the kit's
+DATA_SUFFIXES = (".npz",)  # data files of the packages (the digits), shipped as bytes
 NOTEBOOK = "backprop.ipynb"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # otter's own "<!-- BEGIN QUESTION -->" comments around hand-graded questions are not markers
@@ -201,6 +204,8 @@ def leaks(files):
     found = []
     ref = reference_lines()
     for name, text in files.items():
+        if isinstance(text, bytes):  # data (the digits)
+            continue
         marker = MARKERS.search(text)
         if marker:
             found.append((name, f"marker {marker.group(0)!r}"))
@@ -227,7 +232,29 @@ def student_files(assign_out):
     for path in sorted((root / "backprop_lab").rglob("*")):
         if path.suffix in (".py", ".json"):
             files[str(path.relative_to(root))] = path.read_text()
+        elif path.suffix in DATA_SUFFIXES:
+            files[str(path.relative_to(root))] = path.read_bytes()
+    files["README.md"] = STUDENT_README.read_text()
+    files["requirements.txt"] = student_requirements()
     return files
+
+
+def student_requirements():
+    """The handout's requirements, pinned as the kit's own requirements.txt pins them."""
+    pins = {}
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        name, _, version = line.split("#")[0].strip().partition("==")
+        if version:
+            pins[name.lower().replace("_", "-")] = version
+    lines = []
+    for line in STUDENT_REQUIREMENTS.read_text().splitlines():
+        name, _, version = line.split("#")[0].strip().partition("==")
+        if not name:
+            continue
+        if pins.get(name.lower().replace("_", "-")) != version:
+            raise BuildError(f"{STUDENT_REQUIREMENTS.name} pins {name}=={version or '?'}, the kit's requirements.txt {pins.get(name.lower(), 'nothing')}: make them agree")
+        lines.append(f"{name}=={version}")
+    return "\n".join(lines) + "\n"
 
 
 def write_zip(path, files, executable=()):
@@ -313,6 +340,8 @@ def autograder_files(template_text):
         root = Path(package.__file__).parent
         for path in sorted(root.rglob("*.py")):
             files[f"autograder/{root.name}/{path.relative_to(root)}"] = path.read_text()
+        for path in sorted(p for p in root.rglob("*") if p.suffix in DATA_SUFFIXES):
+            files[f"autograder/{root.name}/{path.relative_to(root)}"] = path.read_bytes()
     return files
 
 
