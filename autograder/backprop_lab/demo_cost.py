@@ -117,7 +117,7 @@ def timing_fit(W, repeats):
     error = float(np.sqrt((residuals @ residuals) / (len(x) - 2) / (dx @ dx)))
     if error > FIT_MAX_SLOPE_ERROR:
         return None, None, (f"not one power law: the points leave the log-log line (slope {slope:.2f} ± {error:.2f}, "
-                            f"a fit needs ± {FIT_MAX_SLOPE_ERROR:g} at most); fixed overheads and caches bend it")  # fmt: skip
+                            f"a fit needs ± {FIT_MAX_SLOPE_ERROR:g} at most): load, fixed overheads or caches bend it")  # fmt: skip
     return slope, error, None
 
 
