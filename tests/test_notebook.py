@@ -50,11 +50,11 @@ TRACE_ROW = re.compile(r"= (-?\d+\.\d+)\s+chapter (-?\d+\.\d+)\s+(✓|✗)")
 DEMOS = {
     "demos.plot_activations(": (1, ["largest derivative 0.2500"]),
     "demos.trace_worked_example(": (0, ["FORWARD PASS", "BACKWARD PASS", "BP1", "BP2", "BP3", "BP4", "All 34 numbers agree with the chapter."]),
-    "demos.explore_tiny_relu_net(": (0, ["Tiny ReLU network", "x1 = +1.0  x2 = -1.0  w11 = +0.5  w21 = -0.5  w_out = +1.0", "δ_h = ∂J/∂z_h", "∂J/∂w11"]),
+    "demos.explore_tiny_relu_net(": (0, ["Tiny ReLU network", "(a) x1 = +1.0  x2 = -1.0  w11 = +0.5  w21 = -0.5  w_out = +1.0", "δ_h = ∂J/∂z_h", "∂J/∂w11", "Sliders appear in Jupyter"]),
     "demos.xor_experiment(": (1, ["outputs [0.5 0.5 0.5 0.5] for targets [0. 1. 1. 0.]", "sigmoid: accuracy 100%", "tanh: accuracy 100%", "relu: accuracy 100%"]),
     "demos.digits_experiment(": (2, ["sigmoid: test accuracy", "tanh: test accuracy", "relu: test accuracy", "test digits wrong"]),
     "demos.gradient_flow(": (1, ["||δ^(l)|| per layer", "||δ^(1)|| / ||δ^(L)||"]),
-    "demos.gradient_cost(": (1, ["finite differences: 4,820 forward passes", "relative difference between the two gradients", "measured growth"]),
+    "demos.gradient_cost(": (1, ["finite differences: 4,820 forward passes", "relative difference between the two gradients", "counted growth: backprop ~ W^1.00, finite differences ~ W^2.00", "growth fitted to the times"]),
 }
 WRITTEN = ["written_zero_init", "written_vanishing", "written_finite_differences"]
 
@@ -149,10 +149,12 @@ def test_tiny_relu_explorer_has_the_lectures_sliders_and_degrades_without_widget
     import IPython.display
     import ipywidgets
 
+    from backprop_lab import demo_tiny_net
+
     r = reference
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
-    monkeypatch.setattr(demos, "_live_frontend", lambda: True)
+    monkeypatch.setattr(demo_tiny_net, "_live_frontend", lambda: True)
     demos.explore_tiny_relu_net(r.forward, r.backward, r.mse_loss, show_gradients=False)
     (box,) = shown
     sliders, toggle = box.children[0].children[0].children, box.children[0].children[1]
@@ -169,7 +171,8 @@ def test_tiny_relu_explorer_has_the_lectures_sliders_and_degrades_without_widget
     # no ipywidgets: the static table only, and no error
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     text = demos.explore_tiny_relu_net(r.forward, r.backward, r.mse_loss)
-    assert "ipywidgets is not installed" in capsys.readouterr().out and "Tiny ReLU network" in text
+    out = capsys.readouterr().out
+    assert "ipywidgets is not installed" in out and "Tiny ReLU network" in text and "Sliders appear in Jupyter" in text
 
 
 def test_gradient_flow_shows_vanishing_sigmoid_gradients_and_uses_db_as_delta(reference):
@@ -212,7 +215,7 @@ def test_unfinished_stub_prints_which_function_to_fill_in_and_real_bugs_still_ra
 def test_demos_module_holds_no_reference_code():
     from backprop_kit import build
 
-    assert build.leaks({"backprop_lab/demos.py": Path(demos.__file__).read_text()}) == []
+    assert build.leaks({"backprop_lab/demos.py": Path(demos.__file__).read_text()}) == []  # and test_demos checks the modules it imports
 
 
 # ---------------------------------------------------------------- the master notebook
@@ -260,6 +263,15 @@ def test_solutions_notebook_shows_every_demo_with_its_outputs(kit):
             assert needle in text, f"{call}: {needle!r} missing from\n{text[:2000]}"
         assert "Fill in `" not in text
     assert not [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+
+
+def test_solutions_notebook_shows_the_tiny_relu_explorer_statically_beside_its_sliders(kit):
+    """The executed notebook had widgets, yet its output holds the static table, with real numbers."""
+    from test_demos import assert_static_explorer
+
+    cell = _demo_cell(nbformat.read(kit["dist"] / "solutions.ipynb", as_version=4), "demos.explore_tiny_relu_net(")
+    assert_static_explorer(_cell_text(cell))
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.outputs)  # the sliders, for Jupyter
 
 
 def test_demos_sit_after_the_questions_they_need(kit):
@@ -390,5 +402,6 @@ def test_solutions_html_renders_every_figure_and_no_error_in_headless_chromium(k
     text = soup.get_text()
     assert not soup.select(".output_error, [data-mime-type='application/vnd.jupyter.error']")
     assert "Traceback" not in text
-    assert "All 34 numbers agree with the chapter." in text and "Tiny ReLU network" in text
+    assert "All 34 numbers agree with the chapter." in text and "Tiny ReLU network" in text and "Sliders appear in Jupyter" in text
+    assert "counted growth: backprop ~ W^1.00, finite differences ~ W^2.00" in text
     assert "Written question C" in text

@@ -11,27 +11,32 @@ One function per demo:
 - once_filled_in()         a context manager: an unfinished stub prints which function to fill in
 - plot_activations         each activation and its derivative (after question 3)
 - trace_worked_example     the chapter's 2-3-1 example, number by number (after question 6)
-- explore_tiny_relu_net    the lecture's one-neuron ReLU network, with sliders (after question 6)
+- explore_tiny_relu_net    the lecture's one-neuron ReLU network, with sliders (after question 6;
+                           the code is in demo_tiny_net.py)
 - xor_experiment           a linear model against 2-H-1 networks on XOR (after question 8)
 - digits_experiment        64-32-10 networks on handwritten digits
 - gradient_flow            the size of delta^(l) layer by layer in deep networks
-- gradient_cost            finite differences against backpropagation: agreement and cost
+- gradient_cost            finite differences against backpropagation: agreement and cost,
+                           counted and timed (the code is in demo_cost.py)
+
+The shared plumbing (once_filled_in, figures, widgets) is in demo_plumbing.py.
 """
 
-import contextlib
 import time
 
 import numpy as np
 
 from backprop_lab import config
+from backprop_lab.demo_cost import gradient_cost  # noqa: F401  (the cost demo lives in its own module)
+from backprop_lab.demo_plumbing import COLOURS, FILL_IN_FIRST, _live_frontend, _one_thread, _out, _pyplot, _show, once_filled_in  # noqa: F401
+from backprop_lab.demo_tiny_net import SLIDER_DEFAULTS, SLIDER_RANGE, TINY_NET_TARGET, _tiny_net_values, explore_tiny_relu_net  # noqa: F401
 from backprop_lab.helpers import accuracy, init_params, load_digits_split, load_worked_example, load_xor
 
-FILL_IN_FIRST = "Fill in `{name}` first: this demo runs it, and it still raises NotImplementedError."
-
-# The tiny ReLU network of the lecture: the sliders' ranges and starting values.
-SLIDER_RANGE = (-2.0, 2.0, 0.1)  # min, max, step
-SLIDER_DEFAULTS = {"x1": 1.0, "x2": -1.0, "w11": 0.5, "w21": -0.5, "w_out": 1.0}
-TINY_NET_TARGET = 1.0
+__all__ = [
+    "once_filled_in", "FILL_IN_FIRST", "plot_activations", "trace_worked_example", "explore_tiny_relu_net",
+    "xor_experiment", "digits_experiment", "gradient_flow", "gradient_cost",
+    "SLIDER_DEFAULTS", "SLIDER_RANGE", "TINY_NET_TARGET", "CHAPTER", "COLOURS",
+]  # fmt: skip
 
 # The numbers the chapter prints for its worked example (section 16.5), with the
 # number of decimals it prints them to.
@@ -52,81 +57,6 @@ CHAPTER = {
     "db2": ([0.125394], 6),
     "db1": ([0.012103, 0.013577, 0.015041], 6),
 }
-
-COLOURS = {"linear": "#7f7f7f", "sigmoid": "#4e79a7", "tanh": "#f28e2b", "relu": "#59a14f"}
-
-
-# ---------------------------------------------------------------- plumbing
-
-
-@contextlib.contextmanager
-def once_filled_in():
-    """Run a demo; if it reaches a stub that is not filled in yet, say which one.
-
-    Only NotImplementedError is caught: any other error is a real bug and shows
-    its traceback as usual.
-
-        with demos.once_filled_in():
-            demos.plot_activations(...)
-    """
-    try:
-        yield
-    except NotImplementedError as exc:
-        print(FILL_IN_FIRST.format(name=_raising_function(exc)))
-
-
-def _raising_function(exc):
-    """The name of the function that raised exc: the innermost frame of its traceback."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    name = tb.tb_frame.f_code.co_name if tb is not None else ""
-    if not name or name.startswith("<"):
-        name = str(exc).split(":")[0].strip() or "the function above"
-    return name
-
-
-def _live_frontend():
-    """True inside a Jupyter kernel, where widgets can be shown."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def _pyplot():
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _show(fig):
-    """Display a finished figure once, then free it."""
-    from IPython.display import display
-
-    display(fig)
-    _pyplot().close(fig)
-
-
-@contextlib.contextmanager
-def _one_thread():
-    """Run numpy's matrix products on one thread: for these small matrices that is the
-    fastest, and it makes timings comparable from one machine to the next."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1):
-        yield
-
-
-def _out(text, show):
-    if show:
-        print(text)
-    return text
 
 
 # ---------------------------------------------------------------- activations
@@ -292,115 +222,6 @@ def _flat(value, n, what):
     if flat.size != n:
         raise ValueError(f"{what} should give {n} number(s), got shape {np.shape(value)}")
     return flat
-
-
-# ---------------------------------------------------------------- the tiny ReLU network
-
-
-def explore_tiny_relu_net(forward, backward, mse_loss, show_gradients=True, **values):
-    """The lecture's tiny network, h = relu(w11 x1 + w21 x2), y = w_out h, J = ½ (y - 1)².
-
-    Inputs:
-    - forward, backward, mse_loss: your functions. The network is
-      params W1 = [[w11, w21]] (1, 2), b1 = 0 (1, 1), W2 = [[w_out]] (1, 1),
-      b2 = 0 (1, 1), activations ["relu", "identity"], X = [[x1], [x2]] (2, 1)
-      and target Y = [[1]] (1, 1).
-    - show_gradients: also list every gradient (the lecture's toggle).
-    - values: starting values for x1, x2, w11, w21, w_out (defaults: the lecture's).
-
-    Always prints the table for the starting values. In a live Jupyter kernel with
-    ipywidgets it then shows the five sliders and the toggle, and redraws the table
-    as you move them. With one example (N = 1), BP4 says δ^(l) = ∂J/∂b^(l), so the
-    error signals δ_h and δ_y are read off backward's db1 and db2.
-    Returns the text of the first table.
-    """
-    start = {**SLIDER_DEFAULTS, **values}
-    unknown = set(start) - set(SLIDER_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown slider(s) {sorted(unknown)}: use {list(SLIDER_DEFAULTS)}")
-    text = _tiny_net_table(forward, backward, mse_loss, start, show_gradients)
-    print(text)
-    if _live_frontend():
-        try:
-            import ipywidgets as widgets
-        except ImportError:
-            print("(ipywidgets is not installed: this static table is all there is.)")
-        else:
-            _tiny_net_widgets(widgets, forward, backward, mse_loss, start, show_gradients)
-    else:
-        print("(No live Jupyter frontend: call again with other values, e.g. w_out=0.5, to explore.)")
-    return text
-
-
-def _tiny_net_values(forward, backward, mse_loss, v):
-    """Every forward value and gradient of the tiny network, from your functions."""
-    X = np.array([[v["x1"]], [v["x2"]]])
-    Y = np.array([[TINY_NET_TARGET]])
-    first = {"W1": np.array([[v["w11"], v["w21"]]]), "b1": np.zeros((1, 1))}
-    params = {**first, "W2": np.array([[v["w_out"]]]), "b2": np.zeros((1, 1))}
-    activations = ["relu", "identity"]
-    z_h, _ = forward(X, first, ["identity"])  # the hidden pre-activation: layer 1 without its ReLU
-    h, _ = forward(X, first, ["relu"])
-    y_hat, caches = forward(X, params, activations)
-    loss, dJ_dy = mse_loss(y_hat, Y)
-    grads = backward(dJ_dy, caches, params, activations)
-    scalar = lambda a: float(np.asarray(a, dtype=float).reshape(-1)[0])  # noqa: E731
-    return {
-        "z_h": scalar(z_h), "h": scalar(h), "y": scalar(y_hat), "J": float(loss),
-        "delta_y": scalar(grads["b2"]), "dw_out": scalar(grads["W2"]),
-        "delta_h": scalar(grads["b1"]), "dw11": float(np.ravel(grads["W1"])[0]), "dw21": float(np.ravel(grads["W1"])[1]),
-    }  # fmt: skip
-
-
-def _tiny_net_table(forward, backward, mse_loss, v, show_gradients):
-    r = _tiny_net_values(forward, backward, mse_loss, v)
-    setting = "  ".join(f"{k} = {v[k]:+.1f}" for k in SLIDER_DEFAULTS)
-    rows = [
-        f"Tiny ReLU network   {setting}",
-        "",
-        f"  {'forward':<16}{'formula':<34}value",
-        f"  {'z_h':<16}{'w11 x1 + w21 x2':<34}{r['z_h']:+.3f}",
-        f"  {'h':<16}{'relu(z_h)':<34}{r['h']:+.3f}",
-        f"  {'y':<16}{'w_out h':<34}{r['y']:+.3f}",
-        f"  {'J':<16}{'½ (y - 1)²':<34}{r['J']:+.3f}",
-    ]
-    if show_gradients:
-        rows += [
-            "",
-            f"  {'backward':<16}{'formula':<34}value",
-            f"  {'δ_y = ∂J/∂y':<16}{'y - 1                 (BP1)':<34}{r['delta_y']:+.3f}",
-            f"  {'∂J/∂w_out':<16}{'δ_y h                 (BP3)':<34}{r['dw_out']:+.3f}",
-            f"  {'δ_h = ∂J/∂z_h':<16}{'w_out δ_y relu′(z_h)  (BP2)':<34}{r['delta_h']:+.3f}",
-            f"  {'∂J/∂w11':<16}{'δ_h x1                (BP3)':<34}{r['dw11']:+.3f}",
-            f"  {'∂J/∂w21':<16}{'δ_h x2                (BP3)':<34}{r['dw21']:+.3f}",
-        ]
-        if r["z_h"] <= 0:
-            rows.append("  z_h <= 0: the ReLU is off, so no gradient reaches w11 and w21.")
-    return "\n".join(rows)
-
-
-def _tiny_net_widgets(widgets, forward, backward, mse_loss, start, show_gradients):
-    lo, hi, step = SLIDER_RANGE
-    sliders = {
-        name: widgets.FloatSlider(value=start[name], min=lo, max=hi, step=step, description=name, continuous_update=True)
-        for name in SLIDER_DEFAULTS
-    }
-    toggle = widgets.ToggleButton(value=show_gradients, description="Show gradients (backward pass)", layout={"width": "260px"})
-    out = widgets.Output()
-
-    def redraw(*_):
-        values = {name: s.value for name, s in sliders.items()}
-        with out:
-            out.clear_output(wait=True)
-            with once_filled_in():
-                print(_tiny_net_table(forward, backward, mse_loss, values, toggle.value))
-
-    for control in [*sliders.values(), toggle]:
-        control.observe(redraw, names="value")
-    redraw()
-    from IPython.display import display
-
-    display(widgets.VBox([widgets.HBox([widgets.VBox(list(sliders.values())), toggle]), out]))
 
 
 # ---------------------------------------------------------------- XOR
@@ -636,131 +457,3 @@ def _flow_figure(norms, scale, width):
     ax.legend()
     fig.tight_layout()
     return fig
-
-
-# ---------------------------------------------------------------- cost of gradients
-
-
-def gradient_cost(forward, backward, softmax_cross_entropy, widths=(32, 64, 128, 256, 512), examples=512, sampled=20, seed=0):
-    """Finite differences against backpropagation: do they agree, and what does each cost?
-
-    Inputs:
-    - forward, backward, softmax_cross_entropy: your functions.
-    - widths: hidden widths H of 64-H-10 digits networks for the timing study.
-    - examples: columns of the digits training set used for the timing study.
-    - sampled: parameters perturbed per width when timing finite differences.
-
-    Part 1, the digits network 64-H-10 (H = config.DIGITS["hidden_units"], ReLU
-    hidden layer, softmax cross-entropy) on a batch of config.DIGITS["batch_size"]
-    digits: every one of its W parameters is nudged by ±config.FD_STEP, 2W
-    forward passes in all, and the centred differences are compared with one
-    forward and one backward pass.
-    Part 2, the cost as W grows: per width, the time of one backpropagation
-    (forward + backward), and of finite differences timed on `sampled` parameters
-    and scaled up to all W. A forward pass costs about W operations, so finite
-    differences cost about W * W, backpropagation about W.
-    Prints both parts, plots part 2 on log-log axes. Returns a dict of the numbers.
-    """
-    with _one_thread():
-        return _gradient_cost(forward, backward, softmax_cross_entropy, widths, examples, sampled, seed)
-
-
-def _gradient_cost(forward, backward, softmax_cross_entropy, widths, examples, sampled, seed):
-    cfg = config.DIGITS
-    X_train, Y_train, _, _ = load_digits_split()
-    acts = ["relu", "identity"]
-
-    def loss_of(params, X, Y):
-        A_out, _ = forward(X, params, acts)
-        return softmax_cross_entropy(A_out, Y)[0]
-
-    def backprop(params, X, Y):
-        A_out, caches = forward(X, params, acts)
-        _, dZ_out = softmax_cross_entropy(A_out, Y)
-        return backward(dZ_out, caches, params, acts)
-
-    # Part 1: the whole gradient, both ways
-    X, Y = X_train[:, : cfg["batch_size"]], Y_train[:, : cfg["batch_size"]]
-    params = init_params([64, cfg["hidden_units"], 10], seed=cfg["init_seed"])
-    count = sum(p.size for p in params.values())
-    tic = time.perf_counter()
-    grads = backprop(params, X, Y)
-    t_backprop = time.perf_counter() - tic
-    tic = time.perf_counter()
-    numeric = _finite_differences(loss_of, params, X, Y, [(k, i) for k in params for i in range(params[k].size)])
-    t_fd = time.perf_counter() - tic
-    exact = np.concatenate([np.asarray(grads[k], dtype=float).ravel() for k in params])
-    approx = np.concatenate([numeric[k].ravel() for k in params])
-    rel = np.linalg.norm(exact - approx) / max(np.linalg.norm(exact) + np.linalg.norm(approx), 1e-300)
-    lines = [
-        f"Digits network 64-{cfg['hidden_units']}-10 (ReLU), W = {count:,} parameters, a batch of {X.shape[1]} digits:",
-        f"  finite differences: {2 * count:,} forward passes  {t_fd * 1e3:9.1f} ms",
-        f"  backpropagation:    1 forward + 1 backward {t_backprop * 1e3:9.2f} ms   ({t_fd / max(t_backprop, 1e-9):,.0f} times faster)",
-        f"  relative difference between the two gradients: {rel:.1e}",
-    ]
-
-    # Part 2: how the costs grow with W
-    rng = np.random.default_rng(seed)
-    X, Y = X_train[:, :examples], Y_train[:, :examples]
-    rows = []
-    for H in widths:
-        params = init_params([64, H, 10], seed=seed)
-        count = sum(p.size for p in params.values())
-        t_bp = _best_time(lambda: backprop(params, X, Y))
-        keys = list(params)
-        picks = [(k, int(rng.integers(params[k].size))) for k in rng.choice(keys, size=sampled)]
-        t_some = _best_time(lambda: _finite_differences(loss_of, params, X, Y, picks), repeat=1)
-        rows.append((H, count, t_bp, t_some / sampled * count))
-    lines += ["", f"Cost as the network grows (64-H-10, {X.shape[1]} digits; finite differences timed on {sampled} parameters, scaled to all W):"]
-    lines.append(f"  {'H':>5} {'W':>8} {'backprop':>12} {'finite diff.':>14} {'ratio':>9}")
-    for H, count, t_bp, t_all in rows:
-        lines.append(f"  {H:>5} {count:>8,} {t_bp * 1e3:>9.2f} ms {t_all:>12.2f} s {t_all / t_bp:>9,.0f}")
-    W = np.array([r[1] for r in rows], dtype=float)
-    T_bp = np.array([r[2] for r in rows])
-    T_fd = np.array([r[3] for r in rows])
-    fit = slice(1, None) if len(W) > 2 else slice(None)  # the smallest net is dominated by fixed overheads
-    slope_bp = np.polyfit(np.log(W[fit]), np.log(T_bp[fit]), 1)[0]
-    slope_fd = np.polyfit(np.log(W[fit]), np.log(T_fd[fit]), 1)[0]
-    lines.append(f"  measured growth: backprop ~ W^{slope_bp:.1f}, finite differences ~ W^{slope_fd:.1f}   (the lecture's table: W and W²)")
-    print("\n".join(lines))
-
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.0))
-    ax.loglog(W, T_fd, "o-", color="#e15759", lw=2, label="finite differences (2W forward passes)")
-    ax.loglog(W, T_bp, "s-", color="#4e79a7", lw=2, label="backpropagation (1 forward + 1 backward)")
-    ax.loglog(W, T_fd[-1] * (W / W[-1]) ** 2, ":", color="#e15759", label="∝ W²")
-    ax.loglog(W, T_bp[-1] * (W / W[-1]), ":", color="#4e79a7", label="∝ W")
-    ax.set_xlabel("number of parameters W")
-    ax.set_ylabel("seconds for one full gradient")
-    ax.set_title("The cost of one gradient")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    _show(fig)
-    return {"relative_difference": float(rel), "fd_seconds": t_fd, "backprop_seconds": t_backprop, "widths": rows, "slopes": (float(slope_bp), float(slope_fd))}
-
-
-def _finite_differences(loss_of, params, X, Y, picks):
-    """Centred differences (J(θ + h) - J(θ - h)) / 2h for the (key, flat index) entries in picks."""
-    h = config.FD_STEP
-    work = {k: np.array(v, dtype=float, copy=True) for k, v in params.items()}
-    numeric = {k: np.zeros_like(v) for k, v in work.items()}
-    for key, i in picks:
-        flat = work[key].reshape(-1)  # a view: changing flat changes work[key]
-        keep = flat[i]
-        flat[i] = keep + h
-        up = loss_of(work, X, Y)
-        flat[i] = keep - h
-        down = loss_of(work, X, Y)
-        flat[i] = keep
-        numeric[key].reshape(-1)[i] = (up - down) / (2 * h)
-    return numeric
-
-
-def _best_time(fn, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        tic = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - tic)
-    return best
