@@ -22,7 +22,7 @@ FULL = sum(a + b for a, b in config.POINTS.values())
 
 def zip_texts(path):
     with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name).decode() for name in archive.namelist()}
+        return {name: archive.read(name).decode() for name in archive.namelist() if not name.endswith(".npz")}  # the digits are data
 
 
 # -- the kit's own grading ----------------------------------------------------------------
@@ -39,10 +39,10 @@ def test_build_grades_the_solution_at_full_marks_and_the_template_at_zero(kit):
 # -- the student handout ----------------------------------------------------------------------
 
 
-def test_student_zip_holds_the_notebook_and_the_public_package_only(kit):
+def test_student_zip_holds_the_notebook_the_public_package_a_readme_and_requirements_only(kit):
     names = set(zipfile.ZipFile(kit["dist"] / "student.zip").namelist())
     assert "backprop.ipynb" in names
-    assert {n.split("/")[0] for n in names} == {"backprop.ipynb", "backprop_lab"}
+    assert {n.split("/")[0] for n in names} == {"backprop.ipynb", "backprop_lab", "README.md", "requirements.txt"}
     assert not any("reference" in n or "hidden" in n or "backprop_kit" in n for n in names)
 
 

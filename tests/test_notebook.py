@@ -223,7 +223,7 @@ def test_demos_module_holds_no_reference_code():
 
 def test_master_notebook_states_the_equations_and_every_docstring_names_its_equation():
     nb = nbformat.read(MASTER, as_version=4)
-    intro = nb.cells[1].source
+    intro = next(c.source for c in nb.cells if c.cell_type == "markdown")
     for needle in ("## Notation", "**BP1**", "**BP2**", "**BP3**", "**BP4**", "\\delta^{(l)} = \\partial J / \\partial Z^{(l)}"):
         assert needle in intro, needle
     from backprop_kit.build import master_solution_functions
