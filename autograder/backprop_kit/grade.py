@@ -18,6 +18,7 @@ from pathlib import Path
 
 from backprop_lab import config
 from backprop_lab.checking import BELOW, QUESTION_OF, SIGNATURES, CheckFailure, Outcome, TooSlow, at_fault, expect_unchanged, first_problem, follow_through_note, report, run_cases, summary_table
+from backprop_lab.feedback import shorten
 
 from . import written
 from .hidden_checks import Allowed, all_cases, calibrate, diagnose, serve
@@ -462,7 +463,7 @@ def _summary_row(question, parts):
     """
     shown = parts["visible"] + (parts["hidden"] if config.HIDDEN_VISIBILITY == "visible" else [])
     first = first_problem(parts["visible"]) or (first_problem(shown) if len(shown) > len(parts["visible"]) else "")
-    return question, sum(o.passed for o in shown), len(shown), first[:110]
+    return question, sum(o.passed for o in shown), len(shown), first
 
 
 def _missing_functions(session, caller):
@@ -520,7 +521,7 @@ def _cell_name(session, index):
     """'code cell 4 (`while True:`)': its number among the notebook's non-empty code cells, and its first line of code."""
     lines = [line.strip() for line in session.cells[index].splitlines()]
     first = next((line for line in lines if line and not line.startswith("#")), "")
-    first = first if len(first) <= 40 else first[:37] + "..."
+    first = shorten(first, 40)
     return f"code cell {index + 1} (`{first}`)" if first else f"code cell {index + 1}"
 
 
@@ -528,7 +529,7 @@ def _notebook_report(session, most=20):
     lines = []
     for r in session.reports:
         if r.status in ("error", "timeout", "died"):
-            lines.append(f"  {_cell_name(session, r.index)}: {r.status}: {r.error}"[:500])
+            lines.append("  " + shorten(f"{_cell_name(session, r.index)}: {r.status}: {r.error}", 500))
     if len(lines) > most:
         lines[most:] = [f"  ... and {len(lines) - most} more"]
     return ("Notebook cells with problems:\n" + "\n".join(lines)) if lines else ""

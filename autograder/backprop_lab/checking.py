@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from backprop_lab import config
+from backprop_lab.feedback import error_table, float_difference, headline, number, numerical_warnings, shorten, warning_advice
 
 # The student contract: each function's parameter names, used to name inputs in messages.
 SIGNATURES = {
@@ -363,33 +364,12 @@ def expect_array(where, actual, expected, tol, inputs=None, oracle="the referenc
     if finite and not np.all(np.isfinite(actual)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
         raise CheckFailure(
-            f"{where}: contains {actual[bad]} at {list(bad)}, where {oracle} gives "
-            f"{expected[bad]:.6g}.{context}"
+            f"{where}: contains {number(actual[bad])} at {list(bad)}, where {oracle} gives "
+            f"{number(expected[bad], '.6g')}.{context}"
         )
     err = rel_error(actual, expected)
     if err > tol and np.linalg.norm(actual - expected) > atol:
-        raise CheckFailure(
-            f"{where}: differs from {oracle}: relative error {err:.2e} (tolerance {tol:.0e}).{context}\n"
-            + error_table(actual, expected)
-        )
-
-
-def error_table(actual, expected, rows=4):
-    """Largest errors and a small aligned slice of expected against actual."""
-    diff = np.abs(actual - expected)
-    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape)) if diff.size else ()
-    rel = diff / np.maximum(np.abs(expected), config.REL_ERROR_FLOOR)
-    lines = [
-        f"  largest absolute error {diff.max():.3g} at {list(worst)}; "
-        f"largest relative error {rel.max():.3g}",
-        f"  {'index':<10}{'expected':>14}{'yours':>14}",
-    ]
-    flat_e, flat_a = expected.reshape(-1), actual.reshape(-1)
-    shown = sorted(set(range(min(rows, flat_e.size))) | {int(np.ravel_multi_index(worst, diff.shape))} if diff.size else set())
-    for k in shown:
-        idx = [int(i) for i in np.unravel_index(k, expected.shape)]
-        lines.append(f"  {str(idx):<10}{flat_e[k]:>14.6g}{flat_a[k]:>14.6g}")
-    return "\n".join(lines)
+        raise CheckFailure(f"{where}: {headline(actual, expected, err, tol, oracle)}{context}\n" + error_table(actual, expected))
 
 
 def expect_float(where, actual, expected, tol, inputs=None, oracle="the reference"):
@@ -398,13 +378,10 @@ def expect_float(where, actual, expected, tol, inputs=None, oracle="the referenc
     if isinstance(actual, (bool, np.bool_)) or not isinstance(actual, (float, np.floating)):
         raise CheckFailure(f"{where}: expected a Python float, got {_kind(actual)}. Use float(...).{context}")
     if not np.isfinite(actual):
-        raise CheckFailure(f"{where}: got {actual}, expected {expected:.6g}.{context}")
+        raise CheckFailure(f"{where}: got {actual}, expected {number(expected, '.6g')}.{context}")
     err = abs(float(actual) - expected) / max(abs(float(actual)) + abs(expected), config.REL_ERROR_FLOOR)
     if err > tol:
-        raise CheckFailure(
-            f"{where}: got {float(actual):.8g}, {oracle} gives {expected:.8g} "
-            f"(relative error {err:.2e}, tolerance {tol:.0e}).{context}"
-        )
+        raise CheckFailure(float_difference(where, float(actual), expected, err, tol, oracle) + context)
 
 
 def expect_tuple(where, value, length):
@@ -599,11 +576,15 @@ def first_problem(outcomes):
     return ""
 
 
+SUMMARY_WIDTH = 110  # characters of the first thing to fix
+
+
 def summary_table(rows):
-    """Rows of (question, passed, total, first thing to fix) as an aligned text table."""
+    """Rows of (question, passed, total, first thing to fix) as an aligned text table; a long first
+    thing to fix is cut between two words."""
     lines = [f"{'question':<10}{'passed':>9}  first thing to fix", f"{'-' * 10}{'-' * 9}  {'-' * 40}"]
     for question, passed, total, first in rows:
-        lines.append(f"{question:<10}{f'{passed}/{total}':>9}  {first or '-'}")
+        lines.append(f"{question:<10}{f'{passed}/{total}':>9}  {shorten(first, SUMMARY_WIDTH) if first else '-'}")
     return "\n".join(lines)
 
 
@@ -617,7 +598,7 @@ def summary(env=None):
     for question, cases in PUBLIC.items():
         outcomes = run_cases(cases, LocalCaller(env), 0, public_diagnose)
         first = first_problem(outcomes)
-        rows.append((question, sum(o.passed for o in outcomes), len(outcomes), first[:110]))
+        rows.append((question, sum(o.passed for o in outcomes), len(outcomes), first))
     print(summary_table(rows))
 
 
