@@ -86,6 +86,7 @@ class RemoteCaller:
         self.ended = set()  # functions blocked because their calls ended the process (not a gate)
         self.own_run_ends = set()  # functions checked only with the reference's lower functions from now on
         self.log = []  # (name, args, value) of each call, for diagnosing a failure
+        self.warnings = []  # (name, warning text) of each numerical warning a call raised, for advice
         self.last_seconds = 0.0
         self.seconds = {"finite differences": 0.0, "training (student's train)": 0.0}
 
@@ -98,6 +99,7 @@ class RemoteCaller:
         try:
             value, after, replaced = self._guard(name, lambda: self.session.call(name, args, standins=self.standins, serve=answer, timeout=timeout))
         finally:
+            self.warnings.extend((name, text) for text in getattr(self.session, "last_warnings", ()))
             self.last_seconds = time.monotonic() - started
             if name == "train":
                 self.seconds["training (student's train)"] += self.last_seconds
@@ -270,7 +272,7 @@ def grade_questions(caller, seed, lap=lambda name: None, cases=None, before_hidd
                 caller.failed = _failed(cases, results, lambda q, p: True)  # a check counted just above blames no one
                 again = run_cases([case], caller, [seed, 0, index[question]], None, BELOW[question], first=i, substituted_only=True)[0]
                 if again.passed:
-                    outcomes[i] = Outcome(case.title, True, follow_through_note(case, caller, BELOW[question], settled=False), case.weight)
+                    outcomes[i] = Outcome(case.title, True, follow_through_note(case, caller, BELOW[question], settled=False), case.weight, again.advice)
         lap(f"visible:{question} (follow-through)")
     before_hidden()
     hidden = {q: [None] * len(cases[q][1]) for q in asked}  # filled case by case, gates first

@@ -97,6 +97,7 @@ class Outcome:
     passed: bool
     message: str
     weight: float
+    advice: tuple = ()  # (function, warning text) of the numerical warnings its calls raised: named, costing nothing
 
 
 def run_cases(cases, caller, seed=0, diagnose=None, below=(), first=0, substituted_only=False):
@@ -147,7 +148,13 @@ def run_cases(cases, caller, seed=0, diagnose=None, below=(), first=0, substitut
 
 
 def _attempt(case, caller, rng, diagnose, standins):
-    caller.log, caller.standins = [], standins
+    caller.log, caller.standins, caller.warnings = [], standins, []
+    outcome = _run_case(case, caller, rng, diagnose)
+    outcome.advice = tuple(dict.fromkeys(caller.warnings))
+    return outcome
+
+
+def _run_case(case, caller, rng, diagnose):
     try:
         case.run(caller, rng)
     except CheckFailure as exc:
@@ -208,6 +215,7 @@ class LocalCaller:
         self.standins = ()
         self.failed, self.blocked = set(), {}
         self.log = []  # (name, args, value) of each call, for diagnosing a failure
+        self.warnings = []  # (name, warning text) of each numerical warning a call raised
         self.last_seconds = 0.0
 
     def _function(self, name):
@@ -235,13 +243,16 @@ class LocalCaller:
         held = [{k: id(v) for k, v in a.items()} if isinstance(a, dict) else {} for a in given]
         swap = self.substitute(self.env, self.standins, self._ask) if self.standins and self.can_substitute else contextlib.nullcontext()
         started = time.perf_counter()
+        raised = []
         try:
-            with swap:
+            with swap, numerical_warnings() as raised:
                 value = fn(*given)
         except NotImplementedError as exc:
             raise CheckFailure(f"{name} is not implemented yet ({exc}).") from None
         except Exception as exc:  # noqa: BLE001 - the student's error becomes the message
             raise CheckFailure(f"{name} raised {type(exc).__name__}: {exc}") from None
+        finally:
+            self.warnings.extend((name, text) for text in raised)
         self.last_seconds = time.perf_counter() - started
         replaced = [f"{i}:{k}" for i, ids in enumerate(held) for k, ident in ids.items() if id(given[i].get(k)) != ident]
         expect_unchanged(name, args, given, replaced)
@@ -565,6 +576,7 @@ def report(question, outcomes):
         mark = "ok  " if o.passed else "FAIL"
         lines.append(f"  [{mark}] {o.title}")
         lines.extend("         " + line for line in o.message.splitlines())
+    lines.extend("  " + line for line in warning_advice([item for o in outcomes for item in o.advice]))
     return "\n".join(lines)
 
 
