@@ -617,13 +617,19 @@ def summary(env=None):
 def check(question, env=None):
     """Run the public checks of `question` against the notebook's functions.
 
-    Raises AssertionError with the full report when a check fails, which is what
-    otter's exception-based tests expect; prints nothing and returns when all pass.
+    When a check fails, prints the report and raises AssertionError, which is what otter's
+    exception-based tests expect: the report comes first under the cell, otter's own lines after
+    it. When all pass, prints nothing, or the advice on numerical warnings if there is any.
     """
     from backprop_lab.public_checks import PUBLIC
 
     if env is None:
         env = inspect.currentframe().f_back.f_globals
     outcomes = run_cases(PUBLIC[question], LocalCaller(env), 0, public_diagnose)
-    if not all(o.passed for o in outcomes):
-        raise AssertionError("\n" + report(question, outcomes))
+    passed = sum(o.passed for o in outcomes)
+    if passed < len(outcomes):
+        print(report(question, outcomes), flush=True)
+        raise AssertionError(f"{question}: {passed} of {len(outcomes)} checks passed (what failed, and why, is printed above).")
+    advice = warning_advice([item for o in outcomes for item in o.advice])
+    if advice:
+        print(f"{question}: all {len(outcomes)} checks passed.\n" + "\n".join("  " + line for line in advice), flush=True)
