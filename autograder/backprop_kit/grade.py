@@ -178,7 +178,8 @@ def grade_file(path, seed=None, limits=None):
         result = empty_result("error", f"the grader failed on this submission: {type(exc).__name__}: {exc}")
         result["extra_data"]["trace"] = traceback.format_exc()[-4000:]
     result["extra_data"].update(seed=seed, seconds=round(time.monotonic() - started, 2), file=os.path.basename(str(path)))
-    result["output"] = f"Hidden tests used seed {seed} (replay: BACKPROP_KIT_SEED={seed}).\n" + result["output"]
+    if result["extra_data"].get("status") != "malformed":  # no test ran on a file that is not a notebook
+        result["output"] = f"Hidden tests used seed {seed} (replay: BACKPROP_KIT_SEED={seed}).\n" + result["output"]
     result["tests"] = [t for t in result["tests"] if not t["name"].endswith(f"({written.PART})")] + written.tests(answers)
     return cap_texts(result)
 
