@@ -339,6 +339,7 @@ def _grade_cells(cells, seed, limits):
         def before_hidden():  # what the student sees at once is settled before any hidden input goes in
             seen["missing"] = _missing_functions(session, caller)
             seen["status"] = _status(session, seen["missing"])
+            seen["cells"] = _notebook_report(session)
 
         results = grade_questions(caller, seed, lap, before_hidden=before_hidden)
         for question, points in config.POINTS.items():
@@ -352,7 +353,7 @@ def _grade_cells(cells, seed, limits):
             summary.append(_summary_row(question, results[question]))
         status, message = _status(session, seen["missing"])  # for the instructor: the whole run
         shown_status, shown_message = seen["status"]
-        notebook_report = _notebook_report(session)
+        notebook_report = seen["cells"]
         audit = _audit(session)
         review = review_notes(cells, audit, session.deaths)
     timings.update({k: round(v, 3) for k, v in caller.seconds.items()})
@@ -484,6 +485,7 @@ def _status(session, missing=()):
     died = [r for r in reports if r.status == "died"]
     stopped = [r for r in reports if r.status == "timeout"]
     skipped = [r for r in reports if r.status == "skipped"]
+    raised = [r for r in reports if r.status == "error"]
     problems = {kind: [] for kind in ("died", "timeout", "budget")}
     for kind, fn, _ in session.check_problems:
         if fn not in problems[kind]:
@@ -495,6 +497,8 @@ def _status(session, missing=()):
         notes.append("stopped for running too long: " + ", ".join(_cell_name(session, r.index) for r in stopped))
     if skipped:
         notes.append(f"{len(skipped)} cell(s) not run because the time budget was used up")
+    if raised:  # the notebook report lists them: the message must not say all went well
+        notes.append(f"{len(raised)} code cell{'s' if len(raised) > 1 else ''} raised an error (listed below)")
     if problems["died"]:
         notes.append("the process running your code died while the checks called " + ", ".join(problems["died"]))
     if problems["timeout"]:
