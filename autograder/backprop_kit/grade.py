@@ -218,10 +218,13 @@ def empty_result(status, message):
     return {"score": 0.0, "output": f"Status: {status}. {message}\n", "tests": tests, "extra_data": {"status": status, "message": message}}
 
 
+SCORE_DECIMALS = 2  # scores as shown: each test's, and the total as their sum
+
+
 def _test_entry(question, part, score, max_score, output, visibility):
     return {
         "name": f"{question} ({part})",
-        "score": round(score, 4),
+        "score": round(score, SCORE_DECIMALS),
         "max_score": max_score,
         "output": output,
         "visibility": visibility,
@@ -320,7 +323,7 @@ def _revoke_gated(cases, results, caller):
 
 
 def _grade_cells(cells, seed, limits):
-    tests, score, summary, timings, checks = [], 0.0, [], {}, []
+    tests, summary, timings, checks = [], [], {}, []
     clock = time.monotonic()
 
     def lap(name):
@@ -346,7 +349,6 @@ def _grade_cells(cells, seed, limits):
             for part, part_points in zip(PARTS, points):
                 outcomes = results[question][part]
                 earned = question_score(part_points, outcomes)
-                score += earned
                 visibility = "visible" if part == "visible" else config.HIDDEN_VISIBILITY
                 tests.append(_test_entry(question, part, earned, part_points, report(f"{question} ({part})", outcomes), visibility))
                 checks.extend(check_record(question, part, o) for o in outcomes)
@@ -363,7 +365,8 @@ def _grade_cells(cells, seed, limits):
         extra["peak_rss_mb"] = audit["peak_rss_mb"]
     if review:
         extra["review"] = review
-    return {"score": round(score, 4), "output": output, "tests": tests, "extra_data": extra}
+    total = round(sum(t["score"] for t in tests), SCORE_DECIMALS)  # the sum of the scores shown
+    return {"score": total, "output": output, "tests": tests, "extra_data": extra}
 
 
 HINT_ID = re.compile(r"Hint \[([\w-]+)\]:?\s*(.*)")
