@@ -18,6 +18,7 @@ from pathlib import Path
 
 from backprop_lab import config
 from backprop_lab.checking import BELOW, QUESTION_OF, SIGNATURES, CheckFailure, Outcome, TooSlow, at_fault, expect_unchanged, first_problem, follow_through_note, report, run_cases, summary_table
+from backprop_lab.feedback import shorten
 
 from . import written
 from .hidden_checks import Allowed, all_cases, calibrate, diagnose, serve
@@ -85,6 +86,7 @@ class RemoteCaller:
         self.ended = set()  # functions blocked because their calls ended the process (not a gate)
         self.own_run_ends = set()  # functions checked only with the reference's lower functions from now on
         self.log = []  # (name, args, value) of each call, for diagnosing a failure
+        self.warnings = []  # (name, warning text) of each numerical warning a call raised, for advice
         self.last_seconds = 0.0
         self.seconds = {"finite differences": 0.0, "training (student's train)": 0.0}
 
@@ -97,6 +99,7 @@ class RemoteCaller:
         try:
             value, after, replaced = self._guard(name, lambda: self.session.call(name, args, standins=self.standins, serve=answer, timeout=timeout))
         finally:
+            self.warnings.extend((name, text) for text in getattr(self.session, "last_warnings", ()))
             self.last_seconds = time.monotonic() - started
             if name == "train":
                 self.seconds["training (student's train)"] += self.last_seconds
@@ -175,7 +178,8 @@ def grade_file(path, seed=None, limits=None):
         result = empty_result("error", f"the grader failed on this submission: {type(exc).__name__}: {exc}")
         result["extra_data"]["trace"] = traceback.format_exc()[-4000:]
     result["extra_data"].update(seed=seed, seconds=round(time.monotonic() - started, 2), file=os.path.basename(str(path)))
-    result["output"] = f"Hidden tests used seed {seed} (replay: BACKPROP_KIT_SEED={seed}).\n" + result["output"]
+    if result["extra_data"].get("status") != "malformed":  # no test ran on a file that is not a notebook
+        result["output"] = f"Hidden tests used seed {seed} (replay: BACKPROP_KIT_SEED={seed}).\n" + result["output"]
     result["tests"] = [t for t in result["tests"] if not t["name"].endswith(f"({written.PART})")] + written.tests(answers)
     return cap_texts(result)
 
@@ -214,10 +218,13 @@ def empty_result(status, message):
     return {"score": 0.0, "output": f"Status: {status}. {message}\n", "tests": tests, "extra_data": {"status": status, "message": message}}
 
 
+SCORE_DECIMALS = 2  # scores as shown: each test's, and the total as their sum
+
+
 def _test_entry(question, part, score, max_score, output, visibility):
     return {
         "name": f"{question} ({part})",
-        "score": round(score, 4),
+        "score": round(score, SCORE_DECIMALS),
         "max_score": max_score,
         "output": output,
         "visibility": visibility,
@@ -269,7 +276,7 @@ def grade_questions(caller, seed, lap=lambda name: None, cases=None, before_hidd
                 caller.failed = _failed(cases, results, lambda q, p: True)  # a check counted just above blames no one
                 again = run_cases([case], caller, [seed, 0, index[question]], None, BELOW[question], first=i, substituted_only=True)[0]
                 if again.passed:
-                    outcomes[i] = Outcome(case.title, True, follow_through_note(case, caller, BELOW[question], settled=False), case.weight)
+                    outcomes[i] = Outcome(case.title, True, follow_through_note(case, caller, BELOW[question], settled=False), case.weight, again.advice)
         lap(f"visible:{question} (follow-through)")
     before_hidden()
     hidden = {q: [None] * len(cases[q][1]) for q in asked}  # filled case by case, gates first
@@ -316,7 +323,7 @@ def _revoke_gated(cases, results, caller):
 
 
 def _grade_cells(cells, seed, limits):
-    tests, score, summary, timings, checks = [], 0.0, [], {}, []
+    tests, summary, timings, checks = [], [], {}, []
     clock = time.monotonic()
 
     def lap(name):
@@ -335,20 +342,20 @@ def _grade_cells(cells, seed, limits):
         def before_hidden():  # what the student sees at once is settled before any hidden input goes in
             seen["missing"] = _missing_functions(session, caller)
             seen["status"] = _status(session, seen["missing"])
+            seen["cells"] = _notebook_report(session)
 
         results = grade_questions(caller, seed, lap, before_hidden=before_hidden)
         for question, points in config.POINTS.items():
             for part, part_points in zip(PARTS, points):
                 outcomes = results[question][part]
                 earned = question_score(part_points, outcomes)
-                score += earned
                 visibility = "visible" if part == "visible" else config.HIDDEN_VISIBILITY
                 tests.append(_test_entry(question, part, earned, part_points, report(f"{question} ({part})", outcomes), visibility))
                 checks.extend(check_record(question, part, o) for o in outcomes)
             summary.append(_summary_row(question, results[question]))
         status, message = _status(session, seen["missing"])  # for the instructor: the whole run
         shown_status, shown_message = seen["status"]
-        notebook_report = _notebook_report(session)
+        notebook_report = seen["cells"]
         audit = _audit(session)
         review = review_notes(cells, audit, session.deaths)
     timings.update({k: round(v, 3) for k, v in caller.seconds.items()})
@@ -358,7 +365,8 @@ def _grade_cells(cells, seed, limits):
         extra["peak_rss_mb"] = audit["peak_rss_mb"]
     if review:
         extra["review"] = review
-    return {"score": round(score, 4), "output": output, "tests": tests, "extra_data": extra}
+    total = round(sum(t["score"] for t in tests), SCORE_DECIMALS)  # the sum of the scores shown
+    return {"score": total, "output": output, "tests": tests, "extra_data": extra}
 
 
 HINT_ID = re.compile(r"Hint \[([\w-]+)\]:?\s*(.*)")
@@ -462,7 +470,7 @@ def _summary_row(question, parts):
     """
     shown = parts["visible"] + (parts["hidden"] if config.HIDDEN_VISIBILITY == "visible" else [])
     first = first_problem(parts["visible"]) or (first_problem(shown) if len(shown) > len(parts["visible"]) else "")
-    return question, sum(o.passed for o in shown), len(shown), first[:110]
+    return question, sum(o.passed for o in shown), len(shown), first
 
 
 def _missing_functions(session, caller):
@@ -480,6 +488,7 @@ def _status(session, missing=()):
     died = [r for r in reports if r.status == "died"]
     stopped = [r for r in reports if r.status == "timeout"]
     skipped = [r for r in reports if r.status == "skipped"]
+    raised = [r for r in reports if r.status == "error"]
     problems = {kind: [] for kind in ("died", "timeout", "budget")}
     for kind, fn, _ in session.check_problems:
         if fn not in problems[kind]:
@@ -491,6 +500,8 @@ def _status(session, missing=()):
         notes.append("stopped for running too long: " + ", ".join(_cell_name(session, r.index) for r in stopped))
     if skipped:
         notes.append(f"{len(skipped)} cell(s) not run because the time budget was used up")
+    if raised:  # the notebook report lists them: the message must not say all went well
+        notes.append(f"{len(raised)} code cell{'s' if len(raised) > 1 else ''} raised an error (listed below)")
     if problems["died"]:
         notes.append("the process running your code died while the checks called " + ", ".join(problems["died"]))
     if problems["timeout"]:
@@ -520,7 +531,7 @@ def _cell_name(session, index):
     """'code cell 4 (`while True:`)': its number among the notebook's non-empty code cells, and its first line of code."""
     lines = [line.strip() for line in session.cells[index].splitlines()]
     first = next((line for line in lines if line and not line.startswith("#")), "")
-    first = first if len(first) <= 40 else first[:37] + "..."
+    first = shorten(first, 40)
     return f"code cell {index + 1} (`{first}`)" if first else f"code cell {index + 1}"
 
 
@@ -528,7 +539,7 @@ def _notebook_report(session, most=20):
     lines = []
     for r in session.reports:
         if r.status in ("error", "timeout", "died"):
-            lines.append(f"  {_cell_name(session, r.index)}: {r.status}: {r.error}"[:500])
+            lines.append("  " + shorten(f"{_cell_name(session, r.index)}: {r.status}: {r.error}", 500))
     if len(lines) > most:
         lines[most:] = [f"  ... and {len(lines) - most} more"]
     return ("Notebook cells with problems:\n" + "\n".join(lines)) if lines else ""

@@ -243,19 +243,23 @@ def local_caller(namespace):
 # ---------------------------------------------------------------- oracles
 
 
-def expect_gradient(where, got, want, inputs, fd, mask=None):
+def expect_gradient(where, got, want, inputs, fd, mask=None, forward_passed=False):
     """A backward's output against the reference; on failure, also say which oracle disagreed.
 
     `fd()` gives centred differences of the student's own forward; `mask` keeps the entries
-    where finite differences are valid (off ReLU's kink).
+    where finite differences are valid (off ReLU's kink). `forward_passed`: the forward has
+    failed none of its checks so far, so the oracles may not blame it.
     """
     try:
         expect_array(where, got, want, config.TOL_REFERENCE, inputs, REF)
     except CheckFailure as exc:
-        raise CheckFailure(f"{exc}\n  {which_oracle(got, want, fd, mask)}") from None
+        verdict = which_oracle(got, want, fd, mask, forward_passed)
+        raise CheckFailure(f"{exc}\n  {verdict}" if verdict else str(exc)) from None
 
 
-def which_oracle(got, want, fd, mask=None):
+def which_oracle(got, want, fd, mask=None, forward_passed=False):
+    """What finite differences of the student's forward say about a backward that disagrees with
+    the reference; None when they say nothing the checks above do not contradict."""
     try:
         numeric = fd()
     except CheckFailure as exc:
@@ -268,9 +272,17 @@ def which_oracle(got, want, fd, mask=None):
 
     forward_right = agree(numeric[keep], want[keep])
     consistent = isinstance(got, np.ndarray) and got.shape == want.shape and agree(got[keep], numeric[keep])
+    if forward_right and consistent:  # finite differences cannot tell the backward from the reference's
+        if not keep.all():
+            return ("Oracles: away from z = 0 your backward agrees with finite differences of your forward and with the reference; "
+                    "it differs where Z is exactly 0, where finite differences cannot judge (the kink) and the course's convention decides.")
+        return ("Oracles: finite differences of your forward agree with your backward and with the reference alike: "
+                "the difference is too small for them to see.")
     if forward_right:
         return ("Oracles: finite differences of your own forward agree with the reference, your backward does not: "
                 "your backward disagrees with your own forward (a gradient bug).")
+    if forward_passed:  # the forward passed its checks: finite differences here are no evidence against it
+        return None
     if consistent:
         return ("Oracles: your backward agrees with finite differences of your own forward, but your forward "
                 "disagrees with the reference (a forward bug): fix the forward.")
@@ -327,7 +339,7 @@ def activation_cases(kind):
     def backward_on(c, Z, dA):
         expect_gradient(
             f"{bwd} → dZ", c.call(bwd, dA, Z), getattr(R(), bwd)(dA, Z), {"dA": dA, "Z": Z},
-            lambda: fd_gradient_of_projection(c, fwd, (Z,), 0, dA), mask=Z != 0,
+            lambda: fd_gradient_of_projection(c, fwd, (Z,), 0, dA), mask=Z != 0, forward_passed=fwd not in c.failed,
         )
 
     def visible_forward(c, rng):
@@ -397,6 +409,7 @@ def _dense_backward_on(c, shape_list, rng, quantities):
             expect_gradient(
                 f"dense_backward → {name}", got[index], want[index], {"dZ": dZ, "A_prev": A_prev, "W": W},
                 lambda: fd_gradient_of_projection(c, "dense_forward", (A_prev, W, b), index, dZ),
+                forward_passed="dense_forward" not in c.failed,
             )
 
 
@@ -543,7 +556,8 @@ def _backward_on(c, X, Y, params, acts, label=""):
     want = R.backward(dA, caches_ref, params, acts)
     inputs = {"X": X, "params": params, "activations": acts}
     for key in params:
-        expect_gradient(f"backward → grads[{key!r}]{label}", grads.get(key), want[key], inputs, lambda: _fd_param(c, X, Y, params, acts, key))
+        expect_gradient(f"backward → grads[{key!r}]{label}", grads.get(key), want[key], inputs, lambda: _fd_param(c, X, Y, params, acts, key),
+                        forward_passed="forward" not in c.failed)
     return out, dA
 
 

@@ -271,6 +271,7 @@ class Session:
         self.limits = limits or Limits()
         self.python = python or sys.executable
         self.reports = [CellReport(i) for i in range(len(self.cells))]
+        self.last_warnings = []  # texts of the numerical warnings the last call raised (see call)
         self.replayable = []  # cells that finished (with or without an exception)
         self.restarts = 0
         self.deaths = []  # human-readable reasons
@@ -637,8 +638,10 @@ class Session:
                 raise LookupError(f"{name} has no stand-in in this call")
             return serve(name, call_args, call_kwargs)
 
+        self.last_warnings = []
         try:
             reply, arrays = self._request(header, arrays, timeout or self.limits.call_timeout, answer, reply_bound(arrays))
+            self.last_warnings = list(reply.get("warnings", []))  # checked by _check_header: a few short texts
             if not reply["ok"]:
                 raise StudentError(reply.get("error") or {})
             try:
@@ -700,6 +703,9 @@ def _check_header(header):
         raise wire.ProtocolError("the reply's error is not a plain description")
     if "ask" in header and type(header["ask"]) is not str:
         raise wire.ProtocolError("a stand-in's question names no function")
+    raised = header.get("warnings", [])
+    if not (type(raised) is list and len(raised) <= wire.WARNINGS_KEPT and all(type(w) is str and len(w) <= wire.WARNING_TEXT for w in raised)):
+        raise wire.ProtocolError("the reply's warnings are not a short list of texts")
 
 
 def _answer(ask, arrays, serve):

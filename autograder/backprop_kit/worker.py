@@ -298,17 +298,18 @@ class Worker:
             return
         before = _identities(args)
         self.in_call = True
+        raised = []  # the numerical warnings the call raised: the grader gives advice on them
         try:
-            with substituted(self.namespace, request.get("standins") or (), self.ask), _interruptible():
+            with substituted(self.namespace, request.get("standins") or (), self.ask), _interruptible(), _numerical_warnings(raised):
                 value = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - the student's error is a result
             _flush()
-            self.reply({"ok": False, "error": _error_info(exc)})
+            self.reply({"ok": False, "error": _error_info(exc), "warnings": raised})
             return
         _flush()
         # the arguments as they are after the call, so the grader can see mutation, and which
         # entries of a dict argument now hold another object (the dict itself was written into)
-        self.reply({"ok": True, "replaced": _replaced(before, args)}, (value, args))
+        self.reply({"ok": True, "replaced": _replaced(before, args), "warnings": raised}, (value, args))
 
     def ask(self, name, args, kwargs):
         """A stand-in's call: send the inputs to the grader, return the reference's answer.
@@ -433,6 +434,30 @@ def _replaced(before, args):
     """Paths (argument index, key) of dict entries that now hold another object."""
     now = _identities(args)
     return sorted(path for path, ident in before.items() if now.get(path) != ident)
+
+
+WARNINGS_KEPT, WARNING_TEXT = 3, 160  # per call: distinct warnings, characters of each (session checks both)
+
+
+def _numerical_warnings(found):
+    """A context that appends to `found` the text of each distinct RuntimeWarning raised inside."""
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def record():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            try:
+                yield
+            finally:
+                for w in caught:
+                    if isinstance(w.category, type) and issubclass(w.category, RuntimeWarning):
+                        text = f"{w.category.__name__}: {w.message}"[:WARNING_TEXT]
+                        if text not in found and len(found) < WARNINGS_KEPT:
+                            found.append(text)
+
+    return record()
 
 
 def _flush():
@@ -712,7 +737,7 @@ def main(argv):
 
 
 PRELOADED = ("numpy", "numpy.testing", "numpy.linalg", "IPython.core.interactiveshell", "traitlets.config", "traceback",
-             "signal", "resource", "threading", "contextlib", "functools", "types", "importlib", "ctypes")
+             "signal", "resource", "threading", "contextlib", "functools", "types", "importlib", "ctypes", "warnings")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from backprop_lab import config
+from backprop_lab.feedback import error_table, float_difference, headline, number, numerical_warnings, shorten, warning_advice
 
 # The student contract: each function's parameter names, used to name inputs in messages.
 SIGNATURES = {
@@ -96,6 +97,7 @@ class Outcome:
     passed: bool
     message: str
     weight: float
+    advice: tuple = ()  # (function, warning text) of the numerical warnings its calls raised: named, costing nothing
 
 
 def run_cases(cases, caller, seed=0, diagnose=None, below=(), first=0, substituted_only=False):
@@ -146,7 +148,13 @@ def run_cases(cases, caller, seed=0, diagnose=None, below=(), first=0, substitut
 
 
 def _attempt(case, caller, rng, diagnose, standins):
-    caller.log, caller.standins = [], standins
+    caller.log, caller.standins, caller.warnings = [], standins, []
+    outcome = _run_case(case, caller, rng, diagnose)
+    outcome.advice = tuple(dict.fromkeys(caller.warnings))
+    return outcome
+
+
+def _run_case(case, caller, rng, diagnose):
     try:
         case.run(caller, rng)
     except CheckFailure as exc:
@@ -207,6 +215,7 @@ class LocalCaller:
         self.standins = ()
         self.failed, self.blocked = set(), {}
         self.log = []  # (name, args, value) of each call, for diagnosing a failure
+        self.warnings = []  # (name, warning text) of each numerical warning a call raised
         self.last_seconds = 0.0
 
     def _function(self, name):
@@ -234,13 +243,16 @@ class LocalCaller:
         held = [{k: id(v) for k, v in a.items()} if isinstance(a, dict) else {} for a in given]
         swap = self.substitute(self.env, self.standins, self._ask) if self.standins and self.can_substitute else contextlib.nullcontext()
         started = time.perf_counter()
+        raised = []
         try:
-            with swap:
+            with swap, numerical_warnings() as raised:
                 value = fn(*given)
         except NotImplementedError as exc:
             raise CheckFailure(f"{name} is not implemented yet ({exc}).") from None
         except Exception as exc:  # noqa: BLE001 - the student's error becomes the message
             raise CheckFailure(f"{name} raised {type(exc).__name__}: {exc}") from None
+        finally:
+            self.warnings.extend((name, text) for text in raised)
         self.last_seconds = time.perf_counter() - started
         replaced = [f"{i}:{k}" for i, ids in enumerate(held) for k, ident in ids.items() if id(given[i].get(k)) != ident]
         expect_unchanged(name, args, given, replaced)
@@ -363,33 +375,12 @@ def expect_array(where, actual, expected, tol, inputs=None, oracle="the referenc
     if finite and not np.all(np.isfinite(actual)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
         raise CheckFailure(
-            f"{where}: contains {actual[bad]} at {list(bad)}, where {oracle} gives "
-            f"{expected[bad]:.6g}.{context}"
+            f"{where}: contains {number(actual[bad])} at {list(bad)}, where {oracle} gives "
+            f"{number(expected[bad], '.6g')}.{context}"
         )
     err = rel_error(actual, expected)
     if err > tol and np.linalg.norm(actual - expected) > atol:
-        raise CheckFailure(
-            f"{where}: differs from {oracle}: relative error {err:.2e} (tolerance {tol:.0e}).{context}\n"
-            + error_table(actual, expected)
-        )
-
-
-def error_table(actual, expected, rows=4):
-    """Largest errors and a small aligned slice of expected against actual."""
-    diff = np.abs(actual - expected)
-    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape)) if diff.size else ()
-    rel = diff / np.maximum(np.abs(expected), config.REL_ERROR_FLOOR)
-    lines = [
-        f"  largest absolute error {diff.max():.3g} at {list(worst)}; "
-        f"largest relative error {rel.max():.3g}",
-        f"  {'index':<10}{'expected':>14}{'yours':>14}",
-    ]
-    flat_e, flat_a = expected.reshape(-1), actual.reshape(-1)
-    shown = sorted(set(range(min(rows, flat_e.size))) | {int(np.ravel_multi_index(worst, diff.shape))} if diff.size else set())
-    for k in shown:
-        idx = [int(i) for i in np.unravel_index(k, expected.shape)]
-        lines.append(f"  {str(idx):<10}{flat_e[k]:>14.6g}{flat_a[k]:>14.6g}")
-    return "\n".join(lines)
+        raise CheckFailure(f"{where}: {headline(actual, expected, err, tol, oracle)}{context}\n" + error_table(actual, expected))
 
 
 def expect_float(where, actual, expected, tol, inputs=None, oracle="the reference"):
@@ -398,13 +389,10 @@ def expect_float(where, actual, expected, tol, inputs=None, oracle="the referenc
     if isinstance(actual, (bool, np.bool_)) or not isinstance(actual, (float, np.floating)):
         raise CheckFailure(f"{where}: expected a Python float, got {_kind(actual)}. Use float(...).{context}")
     if not np.isfinite(actual):
-        raise CheckFailure(f"{where}: got {actual}, expected {expected:.6g}.{context}")
+        raise CheckFailure(f"{where}: got {actual}, expected {number(expected, '.6g')}.{context}")
     err = abs(float(actual) - expected) / max(abs(float(actual)) + abs(expected), config.REL_ERROR_FLOOR)
     if err > tol:
-        raise CheckFailure(
-            f"{where}: got {float(actual):.8g}, {oracle} gives {expected:.8g} "
-            f"(relative error {err:.2e}, tolerance {tol:.0e}).{context}"
-        )
+        raise CheckFailure(float_difference(where, float(actual), expected, err, tol, oracle) + context)
 
 
 def expect_tuple(where, value, length):
@@ -588,6 +576,7 @@ def report(question, outcomes):
         mark = "ok  " if o.passed else "FAIL"
         lines.append(f"  [{mark}] {o.title}")
         lines.extend("         " + line for line in o.message.splitlines())
+    lines.extend("  " + line for line in warning_advice([item for o in outcomes for item in o.advice]))
     return "\n".join(lines)
 
 
@@ -599,11 +588,15 @@ def first_problem(outcomes):
     return ""
 
 
+SUMMARY_WIDTH = 110  # characters of the first thing to fix
+
+
 def summary_table(rows):
-    """Rows of (question, passed, total, first thing to fix) as an aligned text table."""
+    """Rows of (question, passed, total, first thing to fix) as an aligned text table; a long first
+    thing to fix is cut between two words."""
     lines = [f"{'question':<10}{'passed':>9}  first thing to fix", f"{'-' * 10}{'-' * 9}  {'-' * 40}"]
     for question, passed, total, first in rows:
-        lines.append(f"{question:<10}{f'{passed}/{total}':>9}  {first or '-'}")
+        lines.append(f"{question:<10}{f'{passed}/{total}':>9}  {shorten(first, SUMMARY_WIDTH) if first else '-'}")
     return "\n".join(lines)
 
 
@@ -617,20 +610,26 @@ def summary(env=None):
     for question, cases in PUBLIC.items():
         outcomes = run_cases(cases, LocalCaller(env), 0, public_diagnose)
         first = first_problem(outcomes)
-        rows.append((question, sum(o.passed for o in outcomes), len(outcomes), first[:110]))
+        rows.append((question, sum(o.passed for o in outcomes), len(outcomes), first))
     print(summary_table(rows))
 
 
 def check(question, env=None):
     """Run the public checks of `question` against the notebook's functions.
 
-    Raises AssertionError with the full report when a check fails, which is what
-    otter's exception-based tests expect; prints nothing and returns when all pass.
+    When a check fails, prints the report and raises AssertionError, which is what otter's
+    exception-based tests expect: the report comes first under the cell, otter's own lines after
+    it. When all pass, prints nothing, or the advice on numerical warnings if there is any.
     """
     from backprop_lab.public_checks import PUBLIC
 
     if env is None:
         env = inspect.currentframe().f_back.f_globals
     outcomes = run_cases(PUBLIC[question], LocalCaller(env), 0, public_diagnose)
-    if not all(o.passed for o in outcomes):
-        raise AssertionError("\n" + report(question, outcomes))
+    passed = sum(o.passed for o in outcomes)
+    if passed < len(outcomes):
+        print(report(question, outcomes), flush=True)
+        raise AssertionError(f"{question}: {passed} of {len(outcomes)} checks passed (what failed, and why, is printed above).")
+    advice = warning_advice([item for o in outcomes for item in o.advice])
+    if advice:
+        print(f"{question}: all {len(outcomes)} checks passed.\n" + "\n".join("  " + line for line in advice), flush=True)

@@ -20,6 +20,7 @@ from backprop_lab.checking import (
     fd_gradient_of_projection,
     perturbations,
 )
+from backprop_lab.feedback import array_text
 from backprop_lab.helpers import init_params, load_worked_example
 
 A = np.array  # short literals below
@@ -179,10 +180,10 @@ def _close_to_chapter(where, got, want, tol):
     except (TypeError, ValueError):
         got_arr = None
     if got_arr is None or got_arr.shape != np.shape(want) or not np.all(np.abs(got_arr - want) <= tol):
-        shown = np.array2string(got_arr, precision=8) if got_arr is not None else repr(got)[:80]
+        shown = array_text(got_arr) if got_arr is not None else repr(got)[:80]
         raise CheckFailure(
             f"{where} on the chapter's worked example: the chapter prints "
-            f"{np.array2string(np.asarray(want), precision=8)}, you get {shown}."
+            f"{array_text(want)}, you get {shown}."
         )
 
 
