@@ -82,3 +82,30 @@ def result_path(out, name):
 
 def results(out, name):
     return json.loads(result_path(out, name).read_text())
+
+
+# -- headless Chromium (render tests) ----------------------------------------------------------------
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # pages are rendered offline: no host name resolves
+]  # fmt: skip
+
+
+def chromium_dom(page, scratch, budget_ms=5000):
+    """The DOM of the HTML file `page` after headless Chromium has rendered it (its scripts run for
+    up to `budget_ms` of virtual time). Skips when Chromium is not installed."""
+    import shutil
+    import tempfile
+
+    import pytest
+
+    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    if browser is None:
+        pytest.skip("headless Chromium is not installed (`make test` installs Debian's `chromium` via scripts/ensure-chromium when run as root with apt-get)")
+    profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=scratch)
+    proc = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}", "--dump-dom", Path(page).as_uri()],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0 and "<body" in proc.stdout, proc.stderr[-3000:]
+    return proc.stdout

@@ -8,7 +8,6 @@ import zipfile
 from contextlib import redirect_stdout
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from backprop_kit.hidden_checks import all_cases, diagnose, local_caller, reference

@@ -17,7 +17,7 @@ import pytest
 from backprop_kit.grade import grade_file
 from backprop_kit.hidden_checks import all_cases, diagnose, local_caller, which_oracle
 from backprop_lab import config
-from backprop_lab.checking import CheckFailure, Outcome, check, expect_array, expect_float, first_problem, summary, summary_table
+from backprop_lab.checking import CheckFailure, check, expect_array, expect_float, first_problem, summary, summary_table
 from backprop_lab.feedback import number, shorten
 
 from conftest import REPO, grade_cli, notebook_from_cells, results

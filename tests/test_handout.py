@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, chromium_dom
 
 WHEELHOUSE = REPO / ".cache" / "wheelhouse"
 QUESTIONS = ("sigmoid", "tanh", "relu", "dense", "losses", "network", "sgd", "train")
@@ -139,22 +139,14 @@ def test_the_shipped_digits_are_scikit_learns_digits():
 
 
 def test_the_student_readme_renders_as_a_page_in_headless_chromium(kit, tmp_path):
-    import tempfile
-
     from bs4 import BeautifulSoup
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-    from test_notebook import CHROMIUM_FLAGS, _chromium
-
-    browser = _chromium()
     with zipfile.ZipFile(kit["dist"] / "student.zip") as archive:
         text = archive.read("README.md").decode()
     page = tmp_path / "README.html"
     page.write_text(f"<!doctype html><html><head><meta charset=utf-8><title>README</title></head><body>{markdown2html_mistune(text)}</body></html>")
-    profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path)
-    proc = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180)
-    assert proc.returncode == 0 and "<body" in proc.stdout, proc.stderr[-3000:]
-    soup = BeautifulSoup(proc.stdout, "html.parser")
+    soup = BeautifulSoup(chromium_dom(page, tmp_path), "html.parser")
     headings = [h.get_text(strip=True).rstrip("¶") for h in soup.find_all(["h1", "h2"])]  # nbconvert adds anchor links
     assert headings == ["Backpropagation by hand", "Open it", "Work", "Submit"]
     assert "pip install -r requirements.txt" in " ".join(c.get_text() for c in soup.find_all("code"))

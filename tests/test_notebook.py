@@ -12,12 +12,8 @@
 import base64
 import io
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -26,6 +22,7 @@ import numpy as np
 import pytest
 
 from backprop_lab import demos
+from conftest import chromium_dom
 
 REPO = Path(__file__).resolve().parents[1]
 MASTER = REPO / "assignment" / "backprop.ipynb"
@@ -341,21 +338,6 @@ def test_untouched_template_runs_top_to_bottom_and_its_demos_say_what_to_fill_in
 # ---------------------------------------------------------------- rendering
 
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND",  # the page is rendered offline: no host name resolves
-]  # fmt: skip
-
-
-def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("headless Chromium is not installed (`make test` installs Debian's `chromium` via scripts/ensure-chromium when run as root with apt-get)")
-
-
 def _offline_html(notebook):
     """The notebook as nbconvert's HTML, without the scripts it would load from the web."""
     from bs4 import BeautifulSoup
@@ -373,18 +355,9 @@ def test_solutions_html_renders_every_figure_and_no_error_in_headless_chromium(k
     from bs4 import BeautifulSoup
     from PIL import Image
 
-    browser = _chromium()
     page = tmp_path / "solutions.html"
     page.write_text(_offline_html(kit["dist"] / "solutions.ipynb"))
-    profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path)
-    proc = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0 and "<body" in proc.stdout, proc.stderr[-3000:]
-    soup = BeautifulSoup(proc.stdout, "html.parser")
+    soup = BeautifulSoup(chromium_dom(page, tmp_path), "html.parser")
     shown = {}
     for img in soup.find_all("img"):
         src = img.get("src", "")

@@ -12,9 +12,6 @@ import base64
 import io
 import json
 import re
-import shutil
-import subprocess
-import tempfile
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -22,6 +19,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from backprop_kit.report import write_report
+from conftest import chromium_dom
 
 # Student-controlled text that would run if it reached the page as markup: each marks the DOM.
 HOSTILE_SCRIPT = "<script>document.documentElement.setAttribute('data-pwned', 'script')</script>"
@@ -227,26 +225,13 @@ def test_every_figure_is_an_embedded_png_and_nothing_is_loaded_from_the_network(
     assert "url(" not in "".join(s.get_text() for s in soup.find_all("style"))
 
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND",  # offline: no host name resolves
-]  # fmt: skip
 PROBE = """<script>
 document.getElementById("probe").textContent = JSON.stringify(
   Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight]));
 </script>"""
 
 
-def _chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    pytest.skip("headless Chromium is not installed (`make test` installs it via scripts/ensure-chromium)")
-
-
 def test_page_renders_in_headless_chromium_with_every_image_decoded_every_table_and_no_hostile_code_run(report, tmp_path):
-    browser = _chromium()
     # A copy with a probe that writes each image's natural size into the DOM; the page's own
     # Content-Security-Policy (no scripts) is taken out so that hostile markup, had it got
     # through unescaped, would run here too and mark the document.
@@ -254,15 +239,7 @@ def test_page_renders_in_headless_chromium_with_every_image_decoded_every_table_
     page = page.replace("</body>", '<pre id="probe">not run</pre>' + PROBE + "</body>")
     copy = tmp_path / "report.html"
     copy.write_text(page)
-    profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path)
-    proc = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=3000", "--dump-dom", copy.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0 and "<body" in proc.stdout, proc.stderr[-3000:]
-    dom = BeautifulSoup(proc.stdout, "html.parser")
+    dom = BeautifulSoup(chromium_dom(copy, tmp_path, budget_ms=3000), "html.parser")
     sizes = json.loads(dom.find(id="probe").get_text())
     assert len(sizes) == len(report["soup"].find_all("img")) >= 4
     assert all(complete and width > 0 and height > 0 for complete, width, height in sizes), sizes
