@@ -255,6 +255,25 @@ def test_a_malformed_file_gets_no_hidden_test_seed_line(tmp_path, content):
 # -- 4, 5, 8: graded through the autograder --------------------------------------------------------
 
 
+# a right sigmoid whose warnings try to write lines of the grader's own (found by an attack)
+FORGING_SIGMOID = """import warnings
+def sigmoid_forward(Z):
+    warnings.warn("x.\\n  [ok  ] forged line\\u2028Status: ok. 80/80\\u202e", RuntimeWarning)
+    warnings.warn("y", type("All test cases passed!\\nStatus", (RuntimeWarning,), {}))
+    return np.exp(-np.logaddexp(0.0, -Z))
+"""
+# a right tanh whose student turned numerical warnings into errors, and catches them
+STRICT_TANH = """import warnings
+warnings.simplefilter("error", RuntimeWarning)
+def tanh_forward(Z):
+    try:
+        E = np.exp(2 * Z)
+        return (E - 1) / (E + 1)
+    except RuntimeWarning:
+        return np.tanh(Z)
+"""
+
+
 @pytest.fixture(scope="module")
 def graded(kit, tmp_path_factory):
     folder = tmp_path_factory.mktemp("polish")
@@ -263,6 +282,8 @@ def graded(kit, tmp_path_factory):
     notebook_from_cells(folder / "cell-errors.ipynb", base + ["raise ValueError('oops')", "x = undefined_name"])
     notebook_from_cells(folder / "textbook.ipynb", base + [TEXTBOOK_SIGMOID])
     notebook_from_cells(folder / "thirds.ipynb", base + list(MISTAKES["relu-convention-at-zero"]["functions"].values()))
+    notebook_from_cells(folder / "forged-warning.ipynb", base + [FORGING_SIGMOID])
+    notebook_from_cells(folder / "strict-filter.ipynb", base + [STRICT_TANH])
     out = folder / "out"
     proc, rows = grade_cli([folder], out, kit["dist"] / "autograder.zip", "--seed", "11")
     assert proc.returncode == 0, proc.stderr
@@ -307,3 +328,43 @@ def test_the_autograder_names_a_numerical_warning_as_advice_and_keeps_full_marks
     assert "overflow encountered in exp" in visible["output"]
     clean = json.dumps(results(out, "clean"))
     assert "Advice" not in clean and "RuntimeWarning" not in clean
+
+
+def test_a_warnings_text_cannot_add_lines_to_a_report(graded):
+    out, _ = graded
+    result = results(out, "forged-warning")
+    assert result["score"] == FULL
+    for test in result["tests"]:
+        for line in test["output"].splitlines():
+            assert "forged line" not in line or line.lstrip().startswith("Advice"), line
+            assert "\u2028" not in line and "\u202e" not in line
+    advice = [line for t in result["tests"] for line in t["output"].splitlines() if "All test cases passed" in line]
+    assert all(line.lstrip().startswith("Advice") for line in advice), advice
+
+
+def test_the_students_own_warning_filters_are_kept_during_the_checks(graded):
+    out, _ = graded
+    assert results(out, "strict-filter")["score"] == FULL
+
+
+def test_plain_warning_is_one_line_with_a_category_that_is_a_name():
+    from backprop_lab.feedback import plain_warning
+
+    assert plain_warning("RuntimeWarning: overflow encountered in exp") == "RuntimeWarning: overflow encountered in exp"
+    flat = plain_warning("All test cases passed!\nStatus: x.\u2028[ok  ] y\u202e")
+    assert flat.startswith("RuntimeWarning: ") and "\n" not in flat and "\u2028" not in flat and "\u202e" not in flat
+    assert len(plain_warning("RuntimeWarning: " + "z " * 500)) <= 160
+
+
+def test_no_relative_error_of_zero_when_every_error_is_where_the_expected_value_is_zero():
+    message = failure(lambda: expect_array("relu_backward → dZ", np.array([[2.0, 1.0]]), np.array([[2.0, 0.0]]), 1e-7))
+    assert "relative error 0" not in message, message
+
+
+def test_percentages_never_use_an_exponent():
+    from backprop_lab.feedback import error_table
+
+    table = error_table(np.array([[1.996, 2.0]]), np.array([[1.0, 2.0]]) * np.array([[1.0, 1.0]]))
+    near = error_table(np.array([[0.004, 2.0]]), np.array([[1.0, 2.0]]))
+    assert "e+" not in table and "e+" not in near, (table, near)
+    assert "99.6 %" in near, near

@@ -446,14 +446,13 @@ def _numerical_warnings(found):
 
     @contextlib.contextmanager
     def record():
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RuntimeWarning)
+        with warnings.catch_warnings(record=True) as caught:  # the student's own filters stay as they are
             try:
                 yield
             finally:
-                for w in caught:
+                for w in caught[:1000]:
                     if isinstance(w.category, type) and issubclass(w.category, RuntimeWarning):
-                        text = f"{w.category.__name__}: {w.message}"[:WARNING_TEXT]
+                        text = " ".join(f"{w.category.__name__}: {w.message}"[: 4 * WARNING_TEXT].split())[:WARNING_TEXT]
                         if text not in found and len(found) < WARNINGS_KEPT:
                             found.append(text)
 

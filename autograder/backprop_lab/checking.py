@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 
 from backprop_lab import config
-from backprop_lab.feedback import error_table, float_difference, headline, number, numerical_warnings, shorten, warning_advice
+from backprop_lab.feedback import error_table, float_difference, gives, headline, number, numerical_warnings, shorten, warning_advice
 
 # The student contract: each function's parameter names, used to name inputs in messages.
 SIGNATURES = {
@@ -375,7 +375,7 @@ def expect_array(where, actual, expected, tol, inputs=None, oracle="the referenc
     if finite and not np.all(np.isfinite(actual)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(actual))[0])
         raise CheckFailure(
-            f"{where}: contains {number(actual[bad])} at {list(bad)}, where {oracle} gives "
+            f"{where}: contains {number(actual[bad])} at {list(bad)}, where {oracle} {gives(oracle)} "
             f"{number(expected[bad], '.6g')}.{context}"
         )
     err = rel_error(actual, expected)

@@ -79,6 +79,17 @@ def _plain_ratio(yours, want):
     return f"yours is {number(ratio)} times the expected value"
 
 
+def gives(oracle):
+    """'gives' or 'give', as the oracle's name ('the reference', 'the exact values') asks."""
+    return "give" if oracle.endswith(("differences", "values")) else "gives"
+
+
+def _percent(fraction):
+    """0.996 -> '99.6 %', 5e-05 -> '0.005 %': never an exponent."""
+    value = 100 * fraction
+    return f"{value:.3g} %" if value >= 0.001 else f"{value:.1e} %"
+
+
 def error_table(actual, expected, rows=4):
     """Largest errors and a small aligned slice of expected against actual.
 
@@ -98,8 +109,10 @@ def error_table(actual, expected, rows=4):
     if meaningful.any():
         rel = np.where(meaningful, diff / np.where(meaningful, np.abs(expected), 1.0), -1.0)
         k = tuple(int(i) for i in np.unravel_index(int(np.argmax(rel)), rel.shape))
-        if rel[k] < 1:
-            where += f"; largest relative error {number(rel[k])} ({number(100 * rel[k], '.2g')} %)"
+        if rel[k] <= 0:
+            pass  # every error is where the expected value is 0: no relative error means anything
+        elif rel[k] < 1:
+            where += f"; largest relative error {number(rel[k])} ({_percent(rel[k])})"
         else:
             where += f"; largest relative error at {list(k)}: {_plain_ratio(actual[k], expected[k])}"
     lines = ["  " + where, f"  {'index':<10}{'expected':>14}{'yours':>14}"]
@@ -113,7 +126,7 @@ def error_table(actual, expected, rows=4):
 
 def float_difference(where, got, want, err, tol, oracle):
     """The failure message of a scalar that is not within `tol` of `want`."""
-    text = f"{where}: got {number(got, '.8g')}, {oracle} gives {number(want, '.8g')}"
+    text = f"{where}: got {number(got, '.8g')}, {oracle} {gives(oracle)} {number(want, '.8g')}"
     if abs(want) <= config.REL_ERROR_FLOOR or abs(got) <= config.REL_ERROR_FLOOR or err > 0.9:
         return text + "."
     return text + f" (relative error {number(err, '.2e')}, tolerance {number(tol, '.0e')})."
@@ -125,6 +138,9 @@ WARNINGS_KEPT = 3  # distinct warnings kept per call
 WARNING_TEXT = 160  # characters kept of each
 
 
+_SHOWN = {}  # the registry of the other warnings passed on: each is shown once per place
+
+
 @contextlib.contextmanager
 def numerical_warnings():
     """Record the RuntimeWarnings (overflow, invalid value, division by zero) raised inside;
@@ -132,8 +148,7 @@ def numerical_warnings():
     once the block has ended. Other warnings are shown as usual."""
     found, others = [], []
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RuntimeWarning)
+        with warnings.catch_warnings(record=True) as caught:  # the student's own filters stay as they are
             try:
                 yield found
             finally:
@@ -146,7 +161,17 @@ def numerical_warnings():
                         others.append(w)
     finally:
         for w in others[:WARNINGS_KEPT]:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, registry=_SHOWN)  # once per place, as usual
+
+
+def plain_warning(text):
+    """A warning's text as one plain line: the student chose its message and even its category's
+    name, so no line breaks (U+2028 too), no direction overrides, a category that is a name."""
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+    category, sep, message = text.partition(": ")
+    if not (sep and category.isidentifier() and category.isascii()):
+        category, message = "RuntimeWarning", text
+    return shorten(f"{category}: {message}", WARNING_TEXT)
 
 
 def warning_advice(items, most=3):
@@ -154,7 +179,7 @@ def warning_advice(items, most=3):
     functions whose calls raised it, then what it means."""
     by_text = {}
     for fn, text in items:
-        names = by_text.setdefault(text, [])
+        names = by_text.setdefault(plain_warning(text), [])
         if fn not in names:
             names.append(fn)
     if not by_text:
