@@ -139,8 +139,13 @@ def memory_limit_mb(most=config.MEMORY_LIMIT_MB, available=None):
     """The address-space limit for student code: `most`, or what the machine or container can give
     once the grader's reserve and the sandbox's memory-backed file systems are set aside."""
     available = machine_memory_mb() if available is None else available
-    spare = available - config.GRADER_RESERVE_MB - config.SANDBOX_DISK_MB - config.SANDBOX_TMP_MB - 16
+    spare = available - config.GRADER_RESERVE_MB - sandbox_fs_mb()
     return int(max(128, min(most, spare)))
+
+
+def sandbox_fs_mb():
+    """Memory the sandbox's own file systems may hold: the work folder, /tmp and 16 MB of /dev/shm."""
+    return config.SANDBOX_DISK_MB + config.SANDBOX_TMP_MB + 16
 
 
 def machine_memory_mb():

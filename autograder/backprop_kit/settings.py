@@ -15,16 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backprop_lab import config
+from backprop_lab.checking import SIGNATURES
 
-from .session import Limits
+from .session import Limits, sandbox_fs_mb
 
 PROBE_BUDGET_S = 40.0
 GRADESCOPE_DEFAULT = {"timeout_s": 600, "memory_mb": 768}
 MARGIN_S = 60  # start-up of the container and of Python, not counted in the grader's own times
 
-LOOP_FOREVER = ["while True:\n    pass"] + [f"def {name}(*args, **kwargs):\n    while True:\n        pass" for name in (
-    "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward", "relu_forward", "relu_backward",
-    "dense_forward", "dense_backward", "mse_loss", "softmax_cross_entropy", "forward", "backward", "sgd_update", "train")]
+LOOP_FOREVER = ["while True:\n    pass"] + [f"def {name}(*args, **kwargs):\n    while True:\n        pass" for name in SIGNATURES]
 TAKE_MEMORY = ["import numpy as np\nheld = []\nwhile True:\n    held.append(np.ones(4 << 20))"]
 
 
@@ -45,7 +44,7 @@ class Settings:
             f"  memory: at least {self.memory_mb} MB" + (" (Gradescope's default container, 0.5 CPU and 768 MB, is enough)" if self.memory_mb <= GRADESCOPE_DEFAULT["memory_mb"] else ""),
             f"  from: budget {config.SUBMISSION_BUDGET_S:g} s per submission + {self.overrun_s:.1f} s measured past a budget + {MARGIN_S} s start-up;",
             f"        grader peak {self.grader_peak_mb} MB + student process peak {self.student_peak_mb} MB (solution) x 2 + sandbox file systems "
-            f"{_fs_mb()} MB + reserve; memory probe: {self.hog}",
+            f"{sandbox_fs_mb()} MB + reserve; memory probe: {self.hog}",
         ]
 
 
@@ -83,11 +82,7 @@ def derive(loop, hog, solution):
     timeout = int(math.ceil((config.SUBMISSION_BUDGET_S + overrun + MARGIN_S) / 60.0) * 60)
     grader = int(max(solution.get("grader_peak_mb", 0), hog.get("grader_peak_mb", 0)))
     student = int(solution.get("peak_rss_mb", 0))
-    need = max(grader, config.GRADER_RESERVE_MB) + _fs_mb() + 2 * student
+    need = max(grader, config.GRADER_RESERVE_MB) + sandbox_fs_mb() + 2 * student
     memory = max(GRADESCOPE_DEFAULT["memory_mb"], int(math.ceil(need / 256.0) * 256))
     fate = f"status {hog.get('status', '?')}, its process held {hog.get('peak_rss_mb', '?')} MB at most, grader {hog.get('grader_peak_mb', '?')} MB"
     return Settings(timeout, memory, round(overrun, 1), grader, student, fate)
-
-
-def _fs_mb():
-    return config.SANDBOX_DISK_MB + config.SANDBOX_TMP_MB + 16
