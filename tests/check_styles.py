@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "autograder"))
+sys.path[:0] = [str(REPO / "autograder"), str(REPO / "assignment")]
 sys.path.insert(0, str(REPO / "tests"))
 
 from backprop_lab import config  # noqa: E402

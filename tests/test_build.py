@@ -74,7 +74,7 @@ def test_every_stub_in_the_template_raises_not_implemented_with_its_name(kit):
     import os
 
     cwd = os.getcwd()
-    os.chdir(REPO / "autograder")  # so `import backprop_lab` works as next to the notebook
+    os.chdir(REPO / "assignment")  # so `import backprop_lab` works as next to the notebook
     try:
         for cell in nb.cells:
             if cell.cell_type == "code" and "otter" not in cell.source and "grader." not in cell.source and "Try it" not in cell.source:

@@ -397,7 +397,7 @@ def user_level(kit, tmp_path_factory):
     out = folder / "out"
     cmd = [str(python / "bin" / "python"), "-m", "backprop_kit.cli", "grade", str(notebooks), "--out", str(out),
            "--autograder", str(kit["dist"] / "autograder.zip"), "--jobs", "3", "--limits", json.dumps({"isolation": "user", "cell_timeout": 60})]
-    env = dict(os.environ, PYTHONPATH=str(REPO / "autograder"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(REPO / d) for d in ("autograder", "assignment")))
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
     finally:
@@ -579,7 +579,7 @@ def test_the_grader_runs_under_an_address_space_limit_of_its_own_that_its_worker
         "soft, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
         "print(soft >> 20, hard == resource.RLIM_INFINITY)\n"
     )
-    env = dict(os.environ, PYTHONPATH=str(REPO / "autograder"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(REPO / d) for d in ("autograder", "assignment")))
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout.split()
     assert out == [str(config.GRADER_MEMORY_MB), "True"]  # soft: the worker sets its own limit below the hard one
 

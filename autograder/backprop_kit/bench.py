@@ -13,6 +13,7 @@ It prints a table and writes docs/benchmarks.md.
 
 import datetime
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -154,7 +155,7 @@ def bench_container(dist, scratch):
     def grade_in(prefix):
         out = Path(tempfile.mkdtemp(dir=scratch))
         cmd = [*prefix, sys.executable, "-m", "backprop_kit.cli", "grade", str(solved), "--out", str(out), "--autograder", str(dist / "autograder.zip"), "--jobs", "1"]
-        subprocess.run(cmd, check=True, capture_output=True, env=dict(__import__("os").environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+        subprocess.run(cmd, check=True, capture_output=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(str(REPO / d) for d in ("autograder", "assignment"))))
         return json.loads(next(out.glob("*/results.json")).read_text())
 
     seen = {}
