@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop_kit.grade import PARTS, grade_questions
+from backprop_kit.marking import PARTS, grade_questions
 from backprop_kit.hidden_checks import all_cases, local_caller
 from backprop_lab import config
 from backprop_lab.checking import QUESTION_OF, SIGNATURES, LocalCaller, run_cases

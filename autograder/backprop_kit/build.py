@@ -327,10 +327,12 @@ def execute_solutions(assign_out, work):
 
 
 def autograder_files(template_text):
+    from .cells import DEMOS_FILE, demo_cells
     from .written import PROMPTS_FILE, prompts_of
 
     files = {
         f"autograder/backprop_kit/{PROMPTS_FILE}": json.dumps(prompts_of(template_text), indent=1) + "\n",
+        f"autograder/backprop_kit/{DEMOS_FILE}": json.dumps(demo_cells(template_text), indent=1) + "\n",
         "run_autograder": RUN_AUTOGRADER,
         "setup.sh": SETUP_SH,
         "requirements.txt": (REPO / "requirements.txt").read_text(),

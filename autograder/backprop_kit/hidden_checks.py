@@ -664,7 +664,7 @@ def network_cases():
         Case("backward matches the reference on deep nets with every activation in every position", _hidden_backward(False), weight=2.0, functions=("backward",)),
         Case("backward matches the reference on a deep net of equal widths", _hidden_backward(True), functions=("backward",)),
         Case("backward gives the reference's gradients when called twice with the same caches", _backward_twice, functions=("backward",)),
-        # last: when it fails, the backward checks that passed do not count (see grade.grade_questions)
+        # last: when it fails, the backward checks that passed do not count (see marking.grade_questions)
         Case("backward is backpropagation: right on a wide network, in about one forward's time", _backprop_cost, weight=0.0, functions=("backward",), gate=True),
     ]
     return visible, hidden

@@ -4,7 +4,6 @@ import base64
 import html
 import io
 import json
-import re
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -16,9 +15,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from .results import STATUSES, strip_controls  # noqa: E402
+
 REPORT = "report.html"
-STATUSES = ("ok", "timeout", "kernel-died", "malformed", "error")
-_CONTROLS = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 CSS = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
@@ -70,7 +69,7 @@ def _num(value, default=0.0):
 
 
 def _text(value):
-    return "" if value is None else _CONTROLS.sub("", value if isinstance(value, str) else str(value))
+    return "" if value is None else strip_controls(value if isinstance(value, str) else str(value))
 
 
 def _str(value):
