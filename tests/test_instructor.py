@@ -469,7 +469,7 @@ def test_student_chosen_file_names_cannot_add_lines_to_the_instructors_summary()
 
 
 def test_typed_marks_are_read_however_a_spreadsheet_saved_them():
-    from backprop_kit.batch import typed_marks
+    from backprop_kit.gradebook import typed_marks
 
     header = ["name", "sid", "result", *config.WRITTEN_POINTS]
     rows = [["José", "12345", "submission_1", "2", "", "-1"], ["Bo", "7", "sub-2", "", "1.5", ""]]
@@ -487,7 +487,7 @@ def test_typed_marks_are_read_however_a_spreadsheet_saved_them():
 
 
 def test_result_folders_never_start_with_a_character_a_spreadsheet_rewrites(tmp_path):
-    from backprop_kit.batch import _file_submission
+    from backprop_kit.inputs import _file_submission
 
     path = tmp_path / "-final.ipynb"
     path.write_text("{}")

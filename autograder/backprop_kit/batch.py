@@ -6,16 +6,12 @@ results/, and the zip's own run_autograder script runs there. Submissions run
 in parallel; each result lands in OUT/<name>/results.json as soon as it is
 done, so an interrupted batch keeps everything finished, and a re-run skips
 what is graded and unchanged (unless --force). <name> comes from the submission's
-identity: its Gradescope submission id, or its path. OUT/gradebook.csv and
-OUT/written/ are rebuilt from every result in OUT after each run.
+identity (inputs.py): its Gradescope submission id, or its path. OUT/gradebook.csv and
+OUT/written/ are rebuilt from every result in OUT after each run (gradebook.py).
 """
 
-import csv
-import datetime
-import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -25,152 +21,15 @@ import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from backprop_lab import config
-
-from .results import empty_result, question_scores, strip_controls, write_results
+from .gradebook import RESULTS, max_score, who, write_gradebook
+from .inputs import BadInput, collect
+from .results import empty_result, write_results
 from .session import SANDBOX_PREFIX, Limits, owned_temp_dir, remove_tree, sweep_stale_dirs
-from .written import write_pages
 
-RESULTS = "results.json"
-GRADEBOOK = "gradebook.csv"
-METADATA = "submission_metadata.yml"  # in a Gradescope export
-MOST_METADATA_BYTES = 64 << 20
 WORK_PREFIX = "bpk-batch-"  # the batch's temp folder: the unpacked autograder (hidden tests, reference) and roots
 GRACE_S = 120.0  # on top of the submission budget before the batch gives up on a grader
-
-
-@dataclass(frozen=True)
-class Submission:
-    source: Path  # a notebook, an upload zip, or a folder holding one student's files (Gradescope export)
-    name: str  # its folder under OUT, from its identity alone: the same every run, never another's
-    label: str  # what the gradebook's `file` column shows
-    digest: str  # of its content: a changed file is graded again
-    identity: dict = field(default_factory=dict)  # from a Gradescope export's submission_metadata.yml
-
-
-class BadInput(ValueError):
-    """An input the batch cannot grade; the message names it and says what to give instead."""
-
-
-def collect(inputs, workdir):
-    """Notebooks, folders of them, upload zips and Gradescope exports (zip or unzipped), as submissions."""
-    found = {}
-    for raw in inputs:
-        path = Path(raw)
-        if not str(raw).strip():
-            raise BadInput("an empty path was given: name notebooks, folders or zips")
-        if not path.exists():
-            raise BadInput(f"no such file or folder: {raw}")
-        if path.is_dir():
-            yml = _metadata_file(path)
-            subs = _export_submissions(yml, path) if yml else [_file_submission(p) for p in _notebooks(path)]
-            if not subs:
-                raise BadInput(f"{raw} holds no notebook (.ipynb): give the folder your students' notebooks are in, or a Gradescope export")
-        elif path.suffix.lower() == ".zip":
-            subs = _zip_submissions(path, workdir)
-        elif path.suffix.lower() == ".ipynb":
-            subs = [_file_submission(path)]
-        else:
-            raise BadInput(f"{raw} is not a notebook: give .ipynb files, folders holding them, or zips (a Gradescope export or a student's upload)")
-        for sub in subs:
-            other = found.setdefault(sub.name, sub)
-            if other.digest != sub.digest:
-                raise BadInput(f"{other.label} and {sub.label} are different submissions with one identity ({sub.name}): grade them into separate --out folders")
-    return list(found.values())
-
-
-def _zip_submissions(path, workdir):
-    """A Gradescope export zip (submission_metadata.yml at its top): one submission per folder.
-    Any other zip is one student's upload (e.g. otter's grader.export()): it is never unpacked
-    here; the grader takes its notebook out, as on Gradescope."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            if not any(n.split("/")[-1] == METADATA and n.count("/") <= 1 for n in names):
-                if not any(n.lower().endswith(".ipynb") for n in names):
-                    raise BadInput(f"{path} holds no notebook (.ipynb) and is not a Gradescope export (no {METADATA})")
-                return [_file_submission(path)]
-            into = Path(tempfile.mkdtemp(prefix="export-", dir=workdir))
-            for member in archive.infolist():
-                target = (into / member.filename).resolve()
-                if not str(target).startswith(str(into.resolve()) + os.sep):
-                    raise BadInput(f"{path}: refusing the unsafe path {member.filename!r} in the export")
-            archive.extractall(into)
-    except BadInput:
-        raise
-    except Exception as exc:  # noqa: BLE001 - not a zip, damaged, encrypted: one line, not a traceback
-        raise BadInput(f"{path} cannot be read as a zip ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'damaged'})") from None
-    return _export_submissions(_metadata_file(into), path)
-
-
-def _metadata_file(root):
-    """The export's submission_metadata.yml: at the top, or in the one folder Gradescope wraps it in."""
-    for candidate in [root / METADATA, *sorted(root.glob(f"*/{METADATA}"))]:
-        if candidate.is_file() and not candidate.is_symlink():
-            return candidate
-    return None
-
-
-def _notebooks(folder):
-    return sorted(p for p in folder.rglob("*.ipynb") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-
-
-def _file_submission(path):
-    resolved = path.resolve()
-    stem = re.sub(r"[^\w.-]", "_", path.stem)[:60].lstrip("-.") or "submission"
-    return Submission(path, f"{stem}-{_digest(str(resolved).encode())[:8]}", str(resolved), _digest(resolved.read_bytes()))
-
-
-def _export_submissions(yml, shown):
-    """One submission per submission_<id> folder beside the export's metadata file, with its
-    submitters. Only that file is read: students' own files never speak for the export."""
-    metadata = _read_metadata(yml)
-    where = shown.name if shown.is_file() else str(shown.resolve())
-    subs = []
-    for folder in sorted(p for p in yml.parent.glob("submission_*") if p.is_dir() and not p.is_symlink()):
-        content = sorted(p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
-        digest = _digest(b"".join(str(p.relative_to(folder)).encode() + b"\0" + _file_digest(p).encode() for p in content))
-        subs.append(Submission(folder, folder.name, f"{where}:{folder.name}", digest, metadata.get(folder.name, {})))
-    return subs
-
-
-def _file_digest(path):
-    return _digest(os.readlink(path).encode()) if path.is_symlink() else _digest(path.read_bytes())
-
-
-def _read_metadata(path):
-    """{folder name: identity} from Gradescope's submission_metadata.yml (keys like `:submitters:`).
-    Only scalars are taken from it."""
-    import yaml
-
-    try:
-        if path.stat().st_size > MOST_METADATA_BYTES:
-            raise BadInput(f"{path.name} is larger than {MOST_METADATA_BYTES >> 20} MB; export the submissions again")
-        data = yaml.safe_load(path.read_text(errors="replace")) or {}
-    except (yaml.YAMLError, OSError) as exc:
-        raise BadInput(f"{path.name} in the export cannot be read ({str(exc).splitlines()[0]}); export the submissions again") from None
-
-    def plain(mapping):
-        return {str(k).lstrip(":"): v for k, v in mapping.items()} if isinstance(mapping, dict) else {}
-
-    def scalar(value):
-        return str(value) if isinstance(value, (str, int, float, datetime.date)) and not isinstance(value, bool) else ""
-
-    found = {}
-    for folder, entry in (data.items() if isinstance(data, dict) else ()):
-        entry = plain(entry)
-        people = entry.get("submitters") if isinstance(entry.get("submitters"), list) else []
-        submitters = [{key: scalar(plain(person).get(key)) for key in ("name", "sid", "email")} for person in people[:50] if isinstance(person, dict)]
-        found[str(folder)] = {"submitters": submitters, "submission_id": scalar(entry.get("id")) or str(folder).rsplit("_", 1)[-1],
-                              "submitted_at": scalar(entry.get("created_at"))}
-    return found
-
-
-def _digest(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 class Batch:
@@ -275,7 +134,7 @@ class Batch:
             return None  # its grader was stopped half-way: no result, so a re-run grades it
         result.setdefault("extra_data", {}).update(source=sub.label, digest=sub.digest, identity=sub.identity,
                                                   wall_seconds=round(time.monotonic() - started, 2))
-        result["extra_data"]["label"] = _who(result, sub.name)
+        result["extra_data"]["label"] = who(result, sub.name)
         target = self.out_dir / sub.name
         target.mkdir(parents=True, exist_ok=True)
         write_results(result, target / RESULTS)
@@ -331,128 +190,7 @@ class Batch:
         )
 
     def write_gradebook(self):
-        """OUT/gradebook.csv rebuilt from every result in OUT (a view, never a ledger), one row per
-        student (each member of a group submission), and OUT/written/ from the same results.
-        Marks typed into the written questions' columns are carried over; the gradebook it
-        replaces is kept as gradebook.csv.bak. Written atomically."""
-        graded = read_results(self.out_dir)
-        book = self.out_dir / GRADEBOOK
-        marks = typed_marks(book)
-        rows, shown = [], []
-        for folder, result in graded:
-            try:
-                people, common = _row(folder, result)
-                label = _who(result, folder)
-            except Exception as exc:  # noqa: BLE001 - a results.json the grader did not write: still a row
-                result = empty_result("error", f"{folder}/{RESULTS} is not a result the grader wrote ({type(exc).__name__}): grade it again with --force")
-                (people, common), label = _row(folder, result), folder
-            shown.append((label, result))
-            for person in people:
-                row = {"name": person.get("name", ""), "sid": person.get("sid", ""), "email": person.get("email", ""), **common}
-                row = {k: plain_cell(v) if isinstance(v, str) else v for k, v in row.items()}
-                typed = marks.get((folder, row["sid"])) or marks.get((folder, None)) or {}
-                row.update({q: typed.get(q, "") for q in config.WRITTEN_POINTS})  # the instructor's own text, as typed
-                rows.append(row)
-        used = {(r["result"], r["sid"]) for r in rows} | {(r["result"], None) for r in rows}
-        unmatched = [key for key in marks if key not in used]
-        if book.exists():
-            shutil.copy2(book, self.out_dir / (GRADEBOOK + ".bak"))
-        if unmatched:
-            self._say(f"warning: typed marks of {len(unmatched)} row(s) of {book} match no result; the old gradebook is kept as {GRADEBOOK}.bak")
-        tmp = self.out_dir / (GRADEBOOK + ".tmp")
-        with open(tmp, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=GRADEBOOK_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, book)
-        write_pages(self.out_dir, shown)
-        return rows
-
-
-def _row(folder, result):
-    """(submitters, the columns every submitter's row shares) of one result."""
-    extra = result.get("extra_data", {}) if isinstance(result.get("extra_data"), dict) else {}
-    identity = extra.get("identity") if isinstance(extra.get("identity"), dict) else {}
-    people = [p for p in identity.get("submitters") or [] if isinstance(p, dict)] or [{}]
-    scores = question_scores(result)
-    common = {
-        "submission_id": str(identity.get("submission_id", "")),
-        "submitted_at": str(identity.get("submitted_at", "")),
-        "file": str(extra.get("source", folder)),
-        **{q: round(float(v), 4) for q, v in scores.items()},
-        "total": round(float(result.get("score", 0.0) or 0.0), 4),
-        "max": max_score(),
-        "status": str(extra.get("status", "error")),
-        "message": str(extra.get("message", "")),
-        # what the instructor should look at (attempts to fool the grader): its own column, which
-        # no text of the student's can spill into; never in results' output
-        "review": str(extra.get("review", "")),
-        "seconds": extra.get("wall_seconds", extra.get("seconds", "")),
-        "result": folder,
-    }
-    return [{k: str(p.get(k, "")) for k in ("name", "sid", "email")} for p in people], common
-
-
-GRADEBOOK_COLUMNS = ["name", "sid", "email", "submission_id", "submitted_at", "file", *config.QUESTIONS, "total", "max",
-                     *config.WRITTEN_POINTS, "status", "message", "review", "seconds", "result"]
-
-
-def read_results(out_dir):
-    """[(folder name, result)] for every OUT/<folder>/results.json, by folder name. A results.json
-    that cannot be read still gives a row (status error), so nothing graded vanishes unseen."""
-    graded = []
-    for path in sorted(Path(out_dir).glob(f"*/{RESULTS}")):
-        try:
-            result = json.loads(path.read_text())
-            if not isinstance(result, dict):
-                raise ValueError("not a JSON object")
-        except Exception as exc:  # noqa: BLE001 - damaged, too deep, unreadable
-            result = empty_result("error", f"{path} could not be read ({type(exc).__name__}): grade it again with --force")
-        graded.append((path.parent.name, result))
-    return graded
-
-
-def typed_marks(book):
-    """{(result folder, sid): {written question: mark}} typed into an existing gradebook, also under
-    (result folder, None). Read as a spreadsheet may have saved it: UTF-8 or Windows-1252, with
-    commas, semicolons or tabs."""
-    try:
-        raw = Path(book).read_bytes()
-    except OSError:
-        return {}
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    header = text.splitlines()[0] if text else ""
-    delimiter = max(",;\t", key=header.count)
-    marks = {}
-    try:
-        for row in csv.DictReader(text.splitlines(), delimiter=delimiter):
-            typed = {q: row[q].strip() for q in config.WRITTEN_POINTS if (row.get(q) or "").strip()}
-            if typed and row.get("result"):
-                marks[(row["result"], (row.get("sid") or "").strip())] = typed
-                marks.setdefault((row["result"], None), typed)
-    except csv.Error:
-        return {}
-    return marks
-
-
-def _who(result, folder):
-    extra = result.get("extra_data", {}) if isinstance(result.get("extra_data"), dict) else {}
-    people = (extra.get("identity") or {}).get("submitters") or []
-    names = "; ".join(f"{p.get('name', '')} ({p.get('sid', '')})" for p in people if isinstance(p, dict))
-    return f"{names}: {extra.get('source', folder)}" if names else str(extra.get("source", folder))
-
-
-def plain_cell(text):
-    """Student-controlled text made safe for a spreadsheet: no terminal escapes or control
-    characters, and nothing a spreadsheet would evaluate (a cell starting with =, +, -, @,
-    a tab or a carriage return is a formula to Excel, LibreOffice and Google Sheets)."""
-    text = strip_controls(text).replace("\t", " ")
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+        return write_gradebook(self.out_dir, self._say)
 
 
 def usable_cores():
@@ -461,10 +199,6 @@ def usable_cores():
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
-
-
-def max_score():
-    return sum(public + hidden for public, hidden in config.POINTS.values())
 
 
 def _stop(procs, wait=10.0):

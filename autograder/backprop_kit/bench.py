@@ -2,7 +2,7 @@
 
 Absolute times on shared machines are noisy, so every figure is a ratio of two things
 measured in the same run, each the median of a few interleaved repetitions:
-1. grading one solved submission against executing the same notebook once with nbclient;
+1. `backprop-kit grade` of one solved notebook against `jupyter nbconvert --execute` of it;
 2. a batch of submissions with --jobs 1 against --jobs <cores>, and peak memory per grader;
 3. where one grading's time goes (from the grader's own timings), and grading one solved
    submission inside Gradescope's default container (768 MB, half a CPU) against outside;
@@ -17,6 +17,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,30 +72,30 @@ def machine():
 # -- 1 and 2: grading ---------------------------------------------------------------------
 
 
-def nbclient_execute(notebook, workdir):
-    """Execute a notebook once with a fresh kernel of this venv (the floor of grading it)."""
-    import nbformat
-    from nbclient import NotebookClient
-
+def bench_grading(dist, scratch):
+    """Seconds of two commands, each run from a fresh process as a user would type it: grading the
+    solved notebook (`backprop-kit grade`) and executing it once bare (`jupyter nbconvert --execute`,
+    beside the handout's files, with a python3 kernel of this venv: the floor of grading it)."""
     from .build import kernel_path
 
-    nb = nbformat.read(notebook, as_version=4)
-    with kernel_path(workdir):
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
-
-
-def bench_grading(dist, scratch):
     solved = dist / "solutions.ipynb"
-    run_dir = scratch / "nbclient"
+    run_dir = scratch / "bare"
     run_dir.mkdir()
     shutil.unpack_archive(dist / "student.zip", run_dir)
     shutil.copy2(solved, run_dir / NOTEBOOK)
+    bin_dir = Path(sys.executable).parent
 
     def grade_once():
-        grade(dist, [solved], Path(tempfile.mkdtemp(dir=scratch)))
+        out = Path(tempfile.mkdtemp(dir=scratch))
+        subprocess.run([str(bin_dir / "backprop-kit"), "grade", str(solved), "--out", str(out), "--autograder", str(dist / "autograder.zip"), "--jobs", "1"],
+                       check=True, capture_output=True)
 
-    grading, execution = interleaved([grade_once, lambda: nbclient_execute(run_dir / NOTEBOOK, run_dir)])
-    return grading, execution
+    def execute_once():
+        subprocess.run([str(bin_dir / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output", "executed", NOTEBOOK],
+                       check=True, capture_output=True, cwd=run_dir)
+
+    with kernel_path(scratch):
+        return interleaved([grade_once, execute_once])
 
 
 def bench_batch(dist, scratch, count=20):
@@ -144,8 +145,6 @@ def grading_breakdown(dist, scratch):
 def bench_container(dist, scratch):
     """Grading one solved submission in Gradescope's default container (768 MB, half a CPU,
     imitated with cgroups) and on the open machine, interleaved; None where it cannot be imitated."""
-    import subprocess
-
     from . import container
 
     if container.available():
@@ -241,9 +240,9 @@ def run(dist=REPO / "dist", out=REPO / "docs" / "benchmarks.md"):
     rows = []
     with tempfile.TemporaryDirectory(prefix="bpk-bench-") as scratch:
         scratch = Path(scratch)
-        print("1/5 grading against nbclient ...", flush=True)
+        print("1/5 backprop-kit grade against jupyter nbconvert --execute ...", flush=True)
         grading, execution = bench_grading(dist, scratch)
-        rows.append(("Grading one solved submission / executing it once with nbclient", f"{grading:.2f} s / {execution:.2f} s = {grading / execution:.2f}×", "≤ 1.3×", grading / execution <= 1.3))
+        rows.append(("`backprop-kit grade` of one solved notebook / `jupyter nbconvert --execute` of it", f"{grading:.2f} s / {execution:.2f} s = {grading / execution:.2f}×", "≤ 1.3×", grading / execution <= 1.3))
         print("2/5 batch scaling ...", flush=True)
         times, cores, peak, children_peak = bench_batch(dist, scratch)
         speedup = times[1] / times[cores]

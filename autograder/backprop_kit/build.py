@@ -385,7 +385,8 @@ def build(dist=REPO / "dist", template_dir=REPO / "student_template", grade=True
 def grade_kit(dist, template_dir):
     """Grade the solution and the untouched template through `backprop-kit grade`'s path, then
     measure the Gradescope settings (see settings.py) and print them."""
-    from .batch import Batch, max_score, read_results
+    from .batch import Batch
+    from .gradebook import max_score, read_results
     from .settings import measure
 
     with tempfile.TemporaryDirectory(prefix="bpk-build-grade-") as out:

@@ -57,7 +57,9 @@ def main(argv=None):
         print(f"class report: {path}")
         return 0
 
-    from .batch import Batch, BadInput, max_score
+    from .batch import Batch
+    from .gradebook import max_score
+    from .inputs import BadInput
     from .session import Limits
 
     try:

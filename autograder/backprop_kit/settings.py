@@ -63,7 +63,8 @@ def probe_notebooks(folder):
 
 def measure(autograder_zip, solution_result):
     """Grade the probes (in parallel) and derive the settings; `solution_result` is the solution's results dict."""
-    from .batch import Batch, read_results
+    from .batch import Batch
+    from .gradebook import read_results
 
     limits = Limits.from_json(json.dumps({"budget": PROBE_BUDGET_S, "checks_reserve": PROBE_BUDGET_S / 2,
                                           "cell_timeout": 5, "call_timeout": 2, "max_restarts": 1, "max_check_restarts": 1}))
