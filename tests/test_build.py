@@ -13,6 +13,7 @@ import pytest
 
 from backprop_lab import config
 from backprop_kit import build as kit_build
+from backprop_kit.leaks import leaks as kit_leaks
 
 from conftest import REPO, grade_cli, notebook_from_cells, results, solution_cells
 
@@ -63,9 +64,9 @@ def test_student_files_contain_no_solution_markers_or_reference_code(kit):
 
 def test_leak_scanner_catches_a_pasted_solution_line():
     leaked = "def sigmoid_forward(Z):\n    E = np.exp(-np.abs(Z))\n    return np.where(Z >= 0, 1.0 / (1.0 + E), E / (1.0 + E))\n"
-    assert kit_build.leaks({"x.py": leaked})
-    assert kit_build.leaks({"x.py": "# BEGIN SOLUTION\n"})
-    assert not kit_build.leaks({"x.py": "def sigmoid_forward(Z):\n    raise NotImplementedError\n"})
+    assert kit_leaks({"x.py": leaked})
+    assert kit_leaks({"x.py": "# BEGIN SOLUTION\n"})
+    assert not kit_leaks({"x.py": "def sigmoid_forward(Z):\n    raise NotImplementedError\n"})
 
 
 def test_every_stub_in_the_template_raises_not_implemented_with_its_name(kit):
