@@ -31,7 +31,7 @@ from pathlib import Path
 from backprop_lab import config
 
 from .grade import empty_result, question_scores, strip_controls, write_results
-from .session import SANDBOX_PREFIX, Limits, owned_temp_dir, remove_tree, sweep_stale_dirs
+from .sandbox import SANDBOX_PREFIX, Limits, owned_temp_dir, remove_tree, sweep_stale_dirs
 from .written import write_pages
 
 RESULTS = "results.json"

@@ -29,7 +29,7 @@ from backprop_lab.helpers import accuracy, init_params, load_digits_split
 
 from .batch import Batch, usable_cores
 from .build import NOTEBOOK, REPO
-from .session import memory_limit_mb
+from .sandbox import memory_limit_mb
 
 REPEATS = 3
 
@@ -146,7 +146,7 @@ def bench_container(dist, scratch):
     imitated with cgroups) and on the open machine, interleaved; None where it cannot be imitated."""
     import subprocess
 
-    from . import container
+    from .sandbox import container
 
     if container.available():
         return None

@@ -58,7 +58,7 @@ def main(argv=None):
         return 0
 
     from .batch import Batch, BadInput, max_score
-    from .session import Limits
+    from .sandbox import Limits
 
     try:
         limits = Limits.from_json(args.limits) if args.limits is not None else Limits()

@@ -22,7 +22,7 @@ from backprop_lab.feedback import shorten
 
 from . import written
 from .hidden_checks import Allowed, all_cases, calibrate, diagnose, serve
-from .session import BudgetExhausted, CallTimeout, Limits, Session, Stuck, StudentError, WorkerLost
+from .sandbox import BudgetExhausted, CallTimeout, Limits, Session, Stuck, StudentError, WorkerLost
 
 STATUSES = ("ok", "timeout", "kernel-died", "malformed", "error")
 

@@ -1,0 +1,45 @@
+"""The grading sandbox: student code runs in a jailed worker process that a Session drives.
+
+The grader's side is `Session` (see session.py); the rest of the kit needs only what is
+named here. The worker's side (worker.py and the modules it imports) is copied into each
+sandbox and runs there alone, without this package.
+"""
+
+from .session import (
+    SANDBOX_PREFIX,
+    BudgetExhausted,
+    CallTimeout,
+    Limits,
+    Session,
+    SetupError,
+    Stuck,
+    StudentError,
+    WorkerLost,
+    become_subreaper,
+    memory_limit_mb,
+    owned_temp_dir,
+    remove_tree,
+    sandbox_fs_mb,
+    sweep_stale_dirs,
+)
+from .worker import die_with_parent, substituted
+
+__all__ = [
+    "SANDBOX_PREFIX",
+    "BudgetExhausted",
+    "CallTimeout",
+    "Limits",
+    "Session",
+    "SetupError",
+    "Stuck",
+    "StudentError",
+    "WorkerLost",
+    "become_subreaper",
+    "die_with_parent",
+    "memory_limit_mb",
+    "owned_temp_dir",
+    "remove_tree",
+    "sandbox_fs_mb",
+    "substituted",
+    "sweep_stale_dirs",
+]
