@@ -22,7 +22,8 @@ from .session import (
     sandbox_fs_mb,
     sweep_stale_dirs,
 )
-from .worker import die_with_parent, substituted
+from .guard import die_with_parent
+from .standins import substituted
 
 __all__ = [
     "SANDBOX_PREFIX",

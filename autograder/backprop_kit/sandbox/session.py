@@ -9,7 +9,7 @@ notebook defined can still be graded. Output is capped in the worker and again
 as it is read here.
 
 The grader then calls student functions through `call`. Results come back as
-plain data, decoded here with a whitelist (see worker.decode); comparisons
+plain data, decoded here with a whitelist (see wire.decode); comparisons
 happen in the grader's process, never in the worker.
 """
 
@@ -30,10 +30,11 @@ import backprop_lab
 from backprop_lab import config
 
 from . import container
-from . import worker as wire
+from . import wire
 
 WORKER_FILE = "_bpk_worker.py"
-JAIL_FILE = "_bpk_jail.py"
+# the files of this folder the worker runs, and their names in the sandbox's runtime folder
+RUNTIME = {"worker.py": WORKER_FILE, "wire.py": "_bpk_wire.py", "standins.py": "_bpk_standins.py", "guard.py": "_bpk_guard.py", "jail.py": "_bpk_jail.py"}
 SANDBOX_PREFIX = "bpk-sandbox-"
 START_TIMEOUT_S = 60.0
 FRAME_GRACE_S = 5.0  # once a frame's length has arrived, how long its body may take
@@ -867,14 +868,14 @@ def _worker_env(sandbox):
 
 
 def _fill_sandbox(sandbox, uid=None):
-    """runtime/: the worker and the jail, which student code can never write (a restarted worker
+    """runtime/: the worker, its modules and the jail, which student code can never write (a restarted worker
     runs them before it is jailed). work/: what student code may see and change: the public
     package and an otter stand-in; it is its working directory and, as root, its user's alone.
     """
     runtime, work = sandbox / "runtime", sandbox / "work"
     runtime.mkdir()
-    shutil.copy2(wire.__file__, runtime / WORKER_FILE)
-    shutil.copy2(Path(wire.__file__).with_name("jail.py"), runtime / JAIL_FILE)
+    for name, copy in RUNTIME.items():
+        shutil.copy2(Path(__file__).with_name(name), runtime / copy)
     work.mkdir()
     shutil.copytree(Path(backprop_lab.__file__).parent, work / "backprop_lab", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (work / "otter").mkdir()
