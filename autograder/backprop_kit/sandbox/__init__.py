@@ -5,24 +5,11 @@ named here. The worker's side (worker.py and the modules it imports) is copied i
 sandbox and runs there alone, without this package.
 """
 
-from .session import (
-    SANDBOX_PREFIX,
-    BudgetExhausted,
-    CallTimeout,
-    Limits,
-    Session,
-    SetupError,
-    Stuck,
-    StudentError,
-    WorkerLost,
-    become_subreaper,
-    memory_limit_mb,
-    owned_temp_dir,
-    remove_tree,
-    sandbox_fs_mb,
-    sweep_stale_dirs,
-)
+from .errors import BudgetExhausted, CallTimeout, SetupError, Stuck, StudentError, WorkerLost
+from .folders import SANDBOX_PREFIX, become_subreaper, owned_temp_dir, remove_tree, sweep_stale_dirs
 from .guard import die_with_parent
+from .limits import Limits, memory_limit_mb, sandbox_fs_mb
+from .session import Session
 from .standins import substituted
 
 __all__ = [
