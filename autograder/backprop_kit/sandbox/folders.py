@@ -156,9 +156,9 @@ def _alive(pid):
 
 
 def fill_sandbox(sandbox, uid=None):
-    """runtime/: the worker, its modules and the jail, which student code can never write (a restarted worker
-    runs them before it is jailed). work/: what student code may see and change: the public
-    package and an otter stand-in; it is its working directory and, as root, its user's alone.
+    """runtime/: the worker, its modules and the jail, which student code can never write (a
+    restarted worker runs them before it is jailed). work/: what student code may see and change:
+    the public package and an otter stand-in; it is its working directory and, as root, its user's alone.
     """
     runtime, work = sandbox / "runtime", sandbox / "work"
     runtime.mkdir()
@@ -248,3 +248,4 @@ def unreadable_to_others(paths):
                 return str(folder)
             if not mode & stat.S_IXOTH or (folder == target and not mode & stat.S_IROTH):
                 return str(folder)
+    return None
