@@ -278,7 +278,7 @@ def test_a_killed_batch_takes_its_graders_and_workers_down_and_the_next_run_swee
 
 
 def test_a_half_deleted_folder_of_a_dead_grader_is_swept_and_a_live_graders_is_kept(tmp_path, monkeypatch):
-    from backprop_kit.session import SANDBOX_PREFIX, owned_temp_dir, sweep_stale_dirs
+    from backprop_kit.sandbox import SANDBOX_PREFIX, owned_temp_dir, sweep_stale_dirs
 
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -374,7 +374,7 @@ def test_a_call_stopped_while_its_stand_ins_are_asking_leaves_the_channel_in_ste
     the next requests get their own replies."""
     import numpy as np
 
-    from backprop_kit.session import CallTimeout, Limits, Session
+    from backprop_kit.sandbox import CallTimeout, Limits, Session
 
     x = np.arange(6.0).reshape(2, 3)
     with Session([STANDIN_LOOP], Limits(call_timeout=0.3)) as session:
@@ -391,7 +391,7 @@ def test_a_call_stopped_while_its_stand_ins_are_asking_leaves_the_channel_in_ste
 def test_only_the_calls_own_stand_ins_are_answered():
     import numpy as np
 
-    from backprop_kit.session import Session, StudentError
+    from backprop_kit.sandbox import Session, StudentError
 
     cells = ["def helper(x):\n    return x\n\ndef use(x):\n    return helper(x)\n"]
     cells.append("KEPT = {}\ndef keep(x):\n    KEPT['ask'] = helper.__kwdefaults__['_bpk_ask']\n    return helper(x)\n")

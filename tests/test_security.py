@@ -241,7 +241,7 @@ import tempfile  # noqa: E402
 from attacks3 import ATTACKS3  # noqa: E402
 from conftest import grade_cli as _grade_cli  # noqa: E402
 
-from backprop_kit.session import memory_limit_mb  # noqa: E402
+from backprop_kit.sandbox import memory_limit_mb  # noqa: E402
 
 ROUND3_ALONE = ("user-probes", "memory-hog", "memfd-oom")  # graded in their own settings below
 DISK_REPORT = 'raise RuntimeError(f"WROTE {len(written) * 60} MB")'  # disk-fill's own count of what it wrote
@@ -427,7 +427,7 @@ def test_at_the_user_level_classmates_graded_beside_the_probes_keep_full_marks(u
 
 @pytest.fixture(scope="module")
 def in_container(kit, tmp_path_factory):
-    from backprop_kit import container
+    from backprop_kit.sandbox import container
 
     why = container.available()
     if why:
@@ -502,7 +502,7 @@ def _deep_tree(root, depth=3000):
 
 
 def test_removal_succeeds_on_a_deep_tree_with_fifos_sockets_open_files_and_locked_folders(tmp_path):
-    from backprop_kit.session import remove_tree
+    from backprop_kit.sandbox import remove_tree
 
     sock, held = _deep_tree(tmp_path / "tree")
     try:
@@ -516,15 +516,15 @@ def test_removal_succeeds_on_a_deep_tree_with_fifos_sockets_open_files_and_locke
 
 
 def test_a_stale_sandbox_holding_a_deep_tree_is_swept_without_an_error(tmp_path, monkeypatch):
-    from backprop_kit import session
+    from backprop_kit import sandbox
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
-    stale = tmp_path / f"{session.SANDBOX_PREFIX}{dead}-x"
+    stale = tmp_path / f"{sandbox.SANDBOX_PREFIX}{dead}-x"
     stale.mkdir()
     sock, held = _deep_tree(stale / "work")
     try:
-        session.sweep_stale_dirs(session.SANDBOX_PREFIX, max_age=0)
+        sandbox.sweep_stale_dirs(sandbox.SANDBOX_PREFIX, max_age=0)
         assert not stale.exists()
     finally:
         sock.close()
@@ -534,7 +534,7 @@ def test_a_stale_sandbox_holding_a_deep_tree_is_swept_without_an_error(tmp_path,
 def test_a_reply_far_larger_than_its_request_could_return_is_refused_unread():
     import resource
 
-    from backprop_kit.session import Limits, Session, WorkerLost
+    from backprop_kit.sandbox import Limits, Session, WorkerLost
 
     forge = (
         "import os, struct, sys\n"
@@ -556,7 +556,7 @@ def test_a_reply_far_larger_than_its_request_could_return_is_refused_unread():
 
 
 def test_limits_grow_with_the_reference_time_on_a_slow_machine_and_never_drop_below_their_floors():
-    from backprop_kit.session import Limits
+    from backprop_kit.sandbox import Limits
 
     limits = Limits()
     assert limits.scaled(0.0).call_timeout == limits.call_timeout

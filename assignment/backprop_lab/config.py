@@ -137,7 +137,7 @@ FILE_SIZE_LIMIT_MB = 64  # largest file student code may write
 SANDBOX_DISK_MB = 64  # all the files of the work folder together (a tmpfs in the jail; it counts as memory)
 SANDBOX_TMP_MB = 32  # size of the private /tmp inside the jail (and 16 MB of /dev/shm)
 MAX_PROCESSES = 64  # processes each sandbox's unprivileged user may run (where one is used)
-# How strongly student code is shut in (see backprop_kit/jail.py): "namespace" (the strongest the
+# How strongly student code is shut in (see backprop_kit/sandbox/jail.py): "namespace" (the strongest the
 # machine allows), "user" (never namespaces: an unprivileged user per sandbox, confined by
 # Landlock where the kernel has it) or "none".
 ISOLATION = "namespace"

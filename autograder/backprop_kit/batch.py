@@ -26,7 +26,7 @@ from pathlib import Path
 from .gradebook import RESULTS, max_score, who, write_gradebook
 from .inputs import BadInput, collect
 from .results import empty_result, write_results
-from .session import SANDBOX_PREFIX, Limits, owned_temp_dir, remove_tree, sweep_stale_dirs
+from .sandbox import SANDBOX_PREFIX, Limits, owned_temp_dir, remove_tree, sweep_stale_dirs
 
 WORK_PREFIX = "bpk-batch-"  # the batch's temp folder: the unpacked autograder (hidden tests, reference) and roots
 GRACE_S = 120.0  # on top of the submission budget before the batch gives up on a grader

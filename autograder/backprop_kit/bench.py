@@ -30,7 +30,7 @@ from backprop_lab.helpers import accuracy, init_params, load_digits_split
 
 from .batch import Batch, usable_cores
 from .build import NOTEBOOK, REPO
-from .session import memory_limit_mb
+from .sandbox import memory_limit_mb
 
 REPEATS = 3
 
@@ -145,7 +145,7 @@ def grading_breakdown(dist, scratch):
 def bench_container(dist, scratch):
     """Grading one solved submission in Gradescope's default container (768 MB, half a CPU,
     imitated with cgroups) and on the open machine, interleaved; None where it cannot be imitated."""
-    from . import container
+    from .sandbox import container
 
     if container.available():
         return None

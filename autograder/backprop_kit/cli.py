@@ -60,7 +60,7 @@ def main(argv=None):
     from .batch import Batch
     from .gradebook import max_score
     from .inputs import BadInput
-    from .session import Limits
+    from .sandbox import Limits
 
     try:
         limits = Limits.from_json(args.limits) if args.limits is not None else Limits()

@@ -23,7 +23,7 @@ from .marking import PARTS, grade_questions, question_score
 from .remote import RemoteCaller
 from .results import SCORE_DECIMALS, cap_texts, check_record, empty_result, test_entry
 from .run_report import audit_of, missing_functions, notebook_report, review_notes, status_of
-from .session import Limits, Session
+from .sandbox import Limits, Session
 
 
 def grade_file(path, seed=None, limits=None):

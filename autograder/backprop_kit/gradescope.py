@@ -14,9 +14,8 @@ from backprop_lab import config
 
 from .grade import grade_file
 from .results import cap_texts, empty_result, strip_controls, write_results
-from .session import Limits, become_subreaper, owned_temp_dir, remove_tree, sweep_stale_dirs
+from .sandbox import Limits, become_subreaper, die_with_parent, owned_temp_dir, remove_tree, sweep_stale_dirs
 from .submission import find_submission
-from .worker import die_with_parent
 
 UPLOAD_PREFIX = "bpk-upload-"
 

@@ -5,7 +5,7 @@ import time
 from backprop_lab.checking import BELOW, QUESTION_OF, CheckFailure, TooSlow, expect_unchanged
 
 from .hidden_checks import Allowed, serve
-from .session import BudgetExhausted, CallTimeout, Stuck, StudentError, WorkerLost
+from .sandbox import BudgetExhausted, CallTimeout, Stuck, StudentError, WorkerLost
 
 
 class RemoteCaller:

@@ -17,7 +17,7 @@ from pathlib import Path
 from backprop_lab import config
 from backprop_lab.checking import SIGNATURES
 
-from .session import Limits, sandbox_fs_mb
+from .sandbox import Limits, sandbox_fs_mb
 
 PROBE_BUDGET_S = 40.0
 GRADESCOPE_DEFAULT = {"timeout_s": 600, "memory_mb": 768}
