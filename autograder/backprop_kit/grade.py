@@ -17,7 +17,9 @@ from pathlib import Path
 
 
 from backprop_lab import config
-from backprop_lab.checking import BELOW, QUESTION_OF, SIGNATURES, CheckFailure, Outcome, TooSlow, at_fault, expect_unchanged, first_problem, follow_through_note, report, run_cases, summary_table
+from backprop_lab.callers import expect_unchanged
+from backprop_lab.checking import CheckFailure, Outcome, TooSlow, at_fault, first_problem, follow_through_note, report, run_cases, summary_table
+from backprop_lab.contract import BELOW, QUESTION_OF, SIGNATURES
 from backprop_lab.feedback import shorten
 
 from . import written
