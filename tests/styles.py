@@ -21,7 +21,7 @@ building block through a dict or a class instance rather than through the notebo
 tests/check_styles.py plays every entry against solutions/reference.py.
 """
 
-from backprop_lab.checking import SIGNATURES
+from backprop_lab.contract import SIGNATURES
 
 
 IMPORTS = "import numpy as np\nfrom backprop_lab.helpers import identity_forward, identity_backward"

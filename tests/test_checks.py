@@ -18,7 +18,9 @@ import pytest
 from backprop_kit.marking import PARTS, grade_questions
 from backprop_kit.hidden_checks import all_cases, local_caller
 from backprop_lab import config
-from backprop_lab.checking import QUESTION_OF, SIGNATURES, LocalCaller, run_cases
+from backprop_lab.callers import LocalCaller
+from backprop_lab.checking import run_cases
+from backprop_lab.contract import QUESTION_OF, SIGNATURES
 from backprop_lab.public_checks import PUBLIC
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

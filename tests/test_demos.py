@@ -347,8 +347,7 @@ def test_static_explorer_starts_from_the_callers_values(reference, capsys):
 def test_split_demo_modules_hold_no_reference_code():
     from backprop_kit import build
 
-    files = {f"backprop_lab/{m.__name__.split('.')[-1]}.py": Path(m.__file__).read_text() for m in (demos, demo_cost, demo_tiny_net)}
-    from backprop_lab import demo_plumbing
-
-    files["backprop_lab/demo_plumbing.py"] = Path(demo_plumbing.__file__).read_text()
+    files = {f"backprop_lab/{p.name}": p.read_text() for p in sorted(Path(demos.__file__).parent.glob("demo*.py"))}
+    homes = {f"backprop_lab/{getattr(demos, name).__module__.split('.')[-1]}.py" for name in demos.__all__ if callable(getattr(demos, name))}
+    assert homes <= set(files) and len(files) > len(homes), (sorted(homes), sorted(files))  # every demo's module, demos.py too
     assert build.leaks(files) == []

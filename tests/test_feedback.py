@@ -13,7 +13,9 @@ import pytest
 from backprop_kit.hidden_checks import all_cases, diagnose, local_caller, reference
 from backprop_kit.hints import CATALOGUE
 from backprop_lab import config
-from backprop_lab.checking import LocalCaller, run_cases, summary
+from backprop_lab.callers import LocalCaller
+from backprop_lab.checking import run_cases
+from backprop_lab.grader_checks import summary
 from backprop_lab.public_checks import PUBLIC
 
 from conftest import REPO, grade_cli, notebook_from_cells, results
@@ -148,7 +150,7 @@ def test_grader_check_in_the_handout_names_a_known_mistake(kit, tmp_path):
         f"exec({REFERENCE_SOURCE!r}, ns)\n"
         f"exec({MISTAKES['dW-transposed']['functions']['dense_backward']!r}, ns)\n"
         "import backprop_lab\nprint(backprop_lab.__file__)\n"
-        "from backprop_lab.checking import check\n"
+        "from backprop_lab.grader_checks import check\n"
         "try:\n    check('dense', ns)\nexcept AssertionError as exc:\n    print(exc)\n"
     )
     # as in the student's notebook: the handout's folder comes first on sys.path

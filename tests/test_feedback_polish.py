@@ -17,7 +17,9 @@ import pytest
 from backprop_kit.grade import grade_file
 from backprop_kit.hidden_checks import all_cases, diagnose, local_caller, which_oracle
 from backprop_lab import config
-from backprop_lab.checking import CheckFailure, check, expect_array, expect_float, first_problem, summary, summary_table
+from backprop_lab.checking import CheckFailure, first_problem, summary_table
+from backprop_lab.expectations import expect_array, expect_float
+from backprop_lab.grader_checks import check, summary
 from backprop_lab.feedback import number, shorten
 
 from conftest import REPO, grade_cli, notebook_from_cells, results
@@ -136,7 +138,9 @@ def test_the_summary_table_cuts_a_long_first_thing_to_fix_between_words_with_an_
     row = next(line for line in buffer.getvalue().splitlines() if line.startswith("sigmoid"))
     shown = re.split(r"\d+/\d+\s+", row, maxsplit=1)[1]
     from backprop_lab.public_checks import PUBLIC
-    from backprop_lab.checking import LocalCaller, public_diagnose, run_cases
+    from backprop_lab.callers import LocalCaller
+    from backprop_lab.checking import run_cases
+    from backprop_lab.public_hints import public_diagnose
 
     original = first_problem(run_cases(PUBLIC["sigmoid"], LocalCaller(namespace(stub)), 0, public_diagnose))
     assert len(original) > 110

@@ -116,6 +116,8 @@ def test_worked_example_trace_flags_the_first_wrong_step(reference):
 
 
 def test_tiny_relu_net_matches_the_lectures_formulas(reference, capsys):
+    from backprop_lab import demo_tiny_net
+
     r = reference
     cases = {
         # (x1, x2, w11, w21, w_out) -> z_h, h, y, J, dJ/dy, dJ/dw_out, delta_h, dJ/dw11, dJ/dw21
@@ -132,7 +134,7 @@ def test_tiny_relu_net_matches_the_lectures_formulas(reference, capsys):
             d_y = y - 1.0
             d_h = d_y * w_out if z_h > 0 else 0.0
             want = (z_h, h, y, 0.5 * (y - 1) ** 2, d_y, d_y * h, d_h, d_h * x1, d_h * x2)
-        values = demos._tiny_net_values(r.forward, r.backward, r.mse_loss, {"x1": x1, "x2": x2, "w11": w11, "w21": w21, "w_out": w_out})
+        values = demo_tiny_net._tiny_net_values(r.forward, r.backward, r.mse_loss, {"x1": x1, "x2": x2, "w11": w11, "w21": w21, "w_out": w_out})
         got = tuple(values[k] for k in ("z_h", "h", "y", "J", "delta_y", "dw_out", "delta_h", "dw11", "dw21"))
         np.testing.assert_allclose(got, want, atol=1e-12)
     text = demos.explore_tiny_relu_net(r.forward, r.backward, r.mse_loss, w_out=0.5)
@@ -173,8 +175,10 @@ def test_tiny_relu_explorer_has_the_lectures_sliders_and_degrades_without_widget
 
 
 def test_gradient_flow_shows_vanishing_sigmoid_gradients_and_uses_db_as_delta(reference):
+    from backprop_lab import demo_gradient_flow
+
     r = reference
-    norms = demos._delta_norms(r.forward, r.backward, r.mse_loss, depth=10, width=32, scale=None, seed=0)
+    norms = demo_gradient_flow._delta_norms(r.forward, r.backward, r.mse_loss, depth=10, width=32, scale=None, seed=0)
     assert set(norms) == {"sigmoid", "tanh", "relu"} and all(len(v) == 10 for v in norms.values())
     ratio = {name: v[0] / v[-1] for name, v in norms.items()}
     assert ratio["sigmoid"] < 1e-4 < ratio["relu"] and ratio["relu"] < 1 and ratio["tanh"] > ratio["sigmoid"] * 1e3
@@ -212,7 +216,7 @@ def test_unfinished_stub_prints_which_function_to_fill_in_and_real_bugs_still_ra
 def test_demos_module_holds_no_reference_code():
     from backprop_kit import build
 
-    assert build.leaks({"backprop_lab/demos.py": Path(demos.__file__).read_text()}) == []  # and test_demos checks the modules it imports
+    assert build.leaks({"backprop_lab/demos.py": Path(demos.__file__).read_text()}) == []  # and test_demos checks every demo module
 
 
 # ---------------------------------------------------------------- the master notebook

@@ -22,7 +22,7 @@ import numpy as np
 
 from backprop_lab import config
 from backprop_lab import public_checks as P
-from backprop_lab.checking import SIGNATURES
+from backprop_lab.contract import SIGNATURES
 from backprop_lab.helpers import load_worked_example
 
 HEADER = 'import numpy as np\nimport otter\ngrader = otter.Notebook("backprop.ipynb")'
@@ -918,7 +918,7 @@ try:
         "expect_tuple": lambda where, value, length: value if isinstance(value, tuple) else (value,) * length,
         "run_cases": lambda cases, caller, rng, diagnose=None: [_checking.Outcome(c.title, True, "", c.weight) for c in cases],
     }
-    for _module_name in ("backprop_lab.checking", "backprop_lab.public_checks"):
+    for _module_name in ("backprop_lab.checking", "backprop_lab.expectations", "backprop_lab.finite_differences", "backprop_lab.public_checks"):
         try:
             _module = __import__(_module_name, fromlist=["_"])
         except Exception:
@@ -1033,7 +1033,7 @@ TRICKS = {
     "self_patch": {
         "cells": ZEROS_CELLS + [SELF_PATCH],
         "baseline": "zeros",
-        "trick": "zeros, then patches its own process: numpy's comparisons and norm, backprop_lab.checking's expect_* "
+        "trick": "zeros, then patches its own process: numpy's comparisons and norm, backprop_lab's expect_* "
         "and run_cases, the config's tolerances, otter's check, a fake backprop_kit.hidden_checks, and writes a "
         "perfect results.json in the working folder",
     },

@@ -1,7 +1,7 @@
 """What every demo shares: the friendly stub message, figures, widgets and one-thread timing.
 
-The demos themselves are in demos.py (and, for the two larger ones, demo_tiny_net.py and
-demo_cost.py); import them from backprop_lab.demos.
+The demos themselves are in the other demo_*.py modules, one demo each; import them from
+backprop_lab.demos.
 """
 
 import contextlib

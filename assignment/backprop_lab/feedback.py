@@ -2,7 +2,7 @@
 described in plain words where a relative error would mean nothing, and advice on the numerical
 warnings a student's function raised (they cost no points).
 
-Shared by grader.check in the notebook and by the autograder (through checking.py).
+Shared by grader.check in the notebook and by the autograder (through checking.py and expectations.py).
 """
 
 import contextlib

@@ -9,17 +9,9 @@ forward. No solution code lives here; this file ships with the handout.
 import numpy as np
 
 from backprop_lab import config
-from backprop_lab.checking import (
-    Case,
-    CheckFailure,
-    centred_gradient,
-    expect_array,
-    expect_gradient_fd,
-    expect_float,
-    expect_tuple,
-    fd_gradient_of_projection,
-    perturbations,
-)
+from backprop_lab.checking import Case, CheckFailure
+from backprop_lab.expectations import expect_array, expect_float, expect_tuple
+from backprop_lab.finite_differences import centred_gradient, expect_gradient_fd, fd_gradient_of_projection, perturbations
 from backprop_lab.feedback import array_text
 from backprop_lab.helpers import init_params, load_worked_example
 

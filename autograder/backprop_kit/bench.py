@@ -204,7 +204,7 @@ def bench_training():
 
 
 def bench_gradients(batch=100):
-    from backprop_lab.checking import centred_gradient, perturbations
+    from backprop_lab.finite_differences import centred_gradient, perturbations
 
     from .hidden_checks import reference
 

@@ -21,19 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from backprop_lab import config
-from backprop_lab.checking import (
-    Case,
-    CheckFailure,
-    LocalCaller,
-    TooSlow,
-    centred_gradient,
-    expect_array,
-    expect_float,
-    expect_tuple,
-    fd_gradient_of_projection,
-    perturbations,
-    rel_error,
-)
+from backprop_lab.callers import LocalCaller
+from backprop_lab.checking import Case, CheckFailure, TooSlow
+from backprop_lab.expectations import expect_array, expect_float, expect_tuple, rel_error
+from backprop_lab.finite_differences import centred_gradient, fd_gradient_of_projection, perturbations
 from backprop_lab.helpers import WORKED_EXAMPLE_ACTIVATIONS, accuracy, init_params, load_digits_split, load_xor
 
 REFERENCE_PATH = Path(__file__).resolve().parents[2] / "solutions" / "reference.py"
@@ -66,7 +57,7 @@ def serve(name, args, kwargs=None, allowed=None):
     process more than a check's own calls would. With `allowed` (an Allowed), only inputs the
     reference's own run of the check's call would pass are answered.
     """
-    from backprop_lab.checking import SIGNATURES
+    from backprop_lab.contract import SIGNATURES
 
     if name not in SIGNATURES:
         raise LookupError(f"{name} is not a contract function")

@@ -14,7 +14,10 @@ from typing import Callable
 
 import numpy as np
 
-from backprop_lab.checking import LocalCaller, call_key, from_plain, run_cases, same_answer, to_plain
+from backprop_lab.callers import LocalCaller
+from backprop_lab.checking import run_cases
+from backprop_lab.expectations import same_answer
+from backprop_lab.public_hints import call_key, from_plain, to_plain
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Which checks run in which order, and what they are worth: the visible parts, follow-through, the gates, then the hidden checks."""
 
 from backprop_lab import config
-from backprop_lab.checking import BELOW, Outcome, at_fault, follow_through_note, run_cases
+from backprop_lab.checking import Outcome, at_fault, follow_through_note, run_cases
+from backprop_lab.contract import BELOW
 
 from .hidden_checks import all_cases, diagnose
 

@@ -2,7 +2,9 @@
 
 import time
 
-from backprop_lab.checking import BELOW, QUESTION_OF, CheckFailure, TooSlow, expect_unchanged
+from backprop_lab.callers import expect_unchanged
+from backprop_lab.checking import CheckFailure, TooSlow
+from backprop_lab.contract import BELOW, QUESTION_OF
 
 from .hidden_checks import Allowed, serve
 from .sandbox import BudgetExhausted, CallTimeout, Stuck, StudentError, WorkerLost

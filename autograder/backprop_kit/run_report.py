@@ -2,7 +2,7 @@
 
 import re
 
-from backprop_lab.checking import SIGNATURES
+from backprop_lab.contract import SIGNATURES
 from backprop_lab.feedback import shorten
 
 

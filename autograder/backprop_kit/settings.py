@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backprop_lab import config
-from backprop_lab.checking import SIGNATURES
+from backprop_lab.contract import SIGNATURES
 
 from .sandbox import Limits, sandbox_fs_mb
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backprop_lab import config
-from backprop_lab.checking import SIGNATURES
+from backprop_lab.contract import SIGNATURES
 
 PREFERRED_NAME = "backprop.ipynb"
 MOST_CANDIDATES = 50  # notebooks weighed per submission (the rest, by name, are not looked at)

@@ -71,7 +71,7 @@ class Audit:
         "numpy.testing": ("assert_allclose", "assert_array_equal", "assert_array_almost_equal", "assert_almost_equal", "assert_equal"),
         "numpy.linalg": ("norm",),
         "otter": ("Notebook",),
-        "backprop_lab.checking": ("check", "run_cases", "expect_array", "LocalCaller", "rel_error"),
+        "backprop_lab.grader_checks": ("check",), "backprop_lab.checking": ("run_cases",), "backprop_lab.callers": ("LocalCaller",), "backprop_lab.expectations": ("expect_array", "rel_error"),
     }
 
     def __init__(self, sandbox, allowed, python_dirs=()):
