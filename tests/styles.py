@@ -1,6 +1,6 @@
 """Whole-notebook coding styles: complete, correct solutions written the way different students would.
 
-BUGS and CORRECT_VARIANTS in buggy.py swap one or two functions into the reference. The entries here
+BUGS and CORRECT_VARIANTS in planted/ swap one or two functions into the reference. The entries here
 are whole notebooks instead: every one of the 14 contract functions, written from scratch in one
 style, so that the grader meets the structures real submissions have: activations looked up in a
 dict built when its cell runs (the dict keeps the functions it was built with), layers as classes,

@@ -24,8 +24,7 @@ from backprop_lab.contract import QUESTION_OF, SIGNATURES
 from backprop_lab.public_checks import PUBLIC
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from buggy import BUGS, CORRECT_VARIANTS  # noqa: E402
-from mistakes import MISTAKES  # noqa: E402
+from planted import BUGS, CORRECT_VARIANTS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_CODE = compile((REPO / "solutions" / "reference.py").read_text(), "reference.py", "exec")
@@ -115,7 +114,7 @@ def test_each_catalogue_source_is_one_def_of_a_contract_function_with_the_contra
         assert ns[name].__code__.co_argcount == len(SIGNATURES[name])
     if entry_id in BUGS:
         assert set(entry["named_above"]) <= {"network", "train"} - {entry["question"]}
-        assert entry["mentions"] and entry["mistake"]
+        assert entry["mentions"] and entry["mistake"] and "hint" in entry
 
 
 # ---------------------------------------------------------------- (a) the reference
@@ -216,21 +215,20 @@ def test_end_to_end_marking_is_a_knob_and_charges_a_building_block_to_every_ques
 
 
 DETERMINISM_SEEDS = (0, 11, 22, 33, 44)
-PLANTED = {**{f"bug:{k}": v for k, v in BUGS.items()}, **{f"mistake:{k}": v for k, v in MISTAKES.items()}}
 
 
-@pytest.mark.parametrize("planted", list(PLANTED))
-def test_a_planted_bug_passes_and_fails_the_same_checks_under_five_seeds(planted):
+@pytest.mark.parametrize("bug_id", list(BUGS))
+def test_a_planted_bug_passes_and_fails_the_same_checks_under_five_seeds(bug_id):
     """Fresh values, fixed structure: a systematic bug fails the same checks whatever the draw,
     so it gets the same points. (XOR, digits and the wide-network cost check use no draw that
     decides an outcome; the quick cases carry every other random input.)"""
-    ns = student(PLANTED[planted])
+    ns = student(BUGS[bug_id])
     runs = {}
     for seed in DETERMINISM_SEEDS:
         results = grade(ns, seed, quick=True)
         runs[seed] = {(q, part, o.title): o.passed for q in QUESTIONS for part in PARTS for o in results[q][part]}
     first = runs[DETERMINISM_SEEDS[0]]
-    assert not all(first.values()), f"{planted} passes every quick check"
+    assert not all(first.values()), f"{bug_id} passes every quick check"
     for seed, outcome in runs.items():
         changed = {k: v for k, v in outcome.items() if first[k] != v}
         assert not changed, f"seed {seed} changes {changed}"

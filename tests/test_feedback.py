@@ -21,12 +21,14 @@ from backprop_lab.public_checks import PUBLIC
 from conftest import REPO, grade_cli, notebook_from_cells, results
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from buggy import CORRECT_VARIANTS  # noqa: E402
-from mistakes import MISTAKES  # noqa: E402
+from planted import BUGS, CORRECT_VARIANTS  # noqa: E402
 
 REFERENCE_SOURCE = (REPO / "solutions" / "reference.py").read_text()
 HEADER = "import numpy as np\nfrom backprop_lab.helpers import *"
 FULL = sum(a + b for a, b in config.POINTS.values())
+# What the grader's report names each bug with in its own question: its hint or, for a bug that
+# changes its input in place, the check's own words. Bugs no check can name are not listed.
+NAMED = {b: f"Hint [{e['hint']}]" if e["hint"] else "modified its input" for b, e in BUGS.items() if e["hint"] or "in place" in e["mentions"]}
 
 
 def namespace(functions=(), setup=None):
@@ -47,10 +49,10 @@ def cells(functions=(), setup=None):
 
 @pytest.fixture(scope="module")
 def graded(kit, tmp_path_factory):
-    """Every planted mistake and every correct variant, graded in one batch through the grader."""
+    """Every planted bug and every correct variant, graded in one batch through the grader."""
     folder = tmp_path_factory.mktemp("feedback")
-    for mid, m in MISTAKES.items():
-        notebook_from_cells(folder / f"mistake-{mid}.ipynb", cells(m["functions"].values(), m["setup"]))
+    for bid, b in BUGS.items():
+        notebook_from_cells(folder / f"bug-{bid}.ipynb", cells(b["functions"].values(), b.get("setup")))
     for vid, v in CORRECT_VARIANTS.items():
         notebook_from_cells(folder / f"correct-{vid}.ipynb", cells(v["functions"].values(), v.get("setup")))
     out = folder / "out"
@@ -60,32 +62,32 @@ def graded(kit, tmp_path_factory):
 
 
 def test_every_catalogue_entry_has_a_planted_bug():
-    assert {m.id for m in CATALOGUE} <= set(MISTAKES)
+    hints = {b["hint"] for b in BUGS.values()} - {None}
+    assert {m.id for m in CATALOGUE} | {"ignores-its-arguments"} == hints
     assert len(CATALOGUE) >= 15
 
 
-@pytest.mark.parametrize("mistake_id", sorted(MISTAKES))
-def test_each_known_mistake_fails_its_question_and_names_itself_and_the_function(graded, mistake_id):
+@pytest.mark.parametrize("bug_id", sorted(NAMED))
+def test_each_known_mistake_fails_its_question_and_names_itself_and_the_function(graded, bug_id):
     out, rows = graded
-    entry = MISTAKES[mistake_id]
+    entry = BUGS[bug_id]
     question, function = entry["question"], next(iter(entry["functions"]))
-    row = rows[f"mistake-{mistake_id}.ipynb"]
-    assert float(row[question]) < sum(config.POINTS[question]), f"{mistake_id} kept full marks in {question}"
-    text = "\n".join(t["output"] for t in results(out, f"mistake-{mistake_id}")["tests"] if t["name"].startswith(question))
-    expected = "modified its input" if mistake_id == "modified-its-input" else f"Hint [{mistake_id}]"
-    assert expected in text, text[:3000]
+    row = rows[f"bug-{bug_id}.ipynb"]
+    assert float(row[question]) < sum(config.POINTS[question]), f"{bug_id} kept full marks in {question}"
+    text = "\n".join(t["output"] for t in results(out, f"bug-{bug_id}")["tests"] if t["name"].startswith(question))
+    assert NAMED[bug_id] in text, text[:3000]
     assert function in text
 
 
-@pytest.mark.parametrize("mistake_id", sorted(MISTAKES))
-def test_a_known_mistake_costs_points_and_gets_hints_only_in_its_own_question(graded, mistake_id):
+@pytest.mark.parametrize("bug_id", sorted(BUGS))
+def test_a_planted_bug_costs_points_and_gets_hints_only_in_its_own_question(graded, bug_id):
     out, rows = graded
-    question = MISTAKES[mistake_id]["question"]
-    row = rows[f"mistake-{mistake_id}.ipynb"]
+    question = BUGS[bug_id]["question"]
+    row = rows[f"bug-{bug_id}.ipynb"]
     elsewhere = {q: row[q] for q in config.QUESTIONS if q != question and float(row[q]) != sum(config.POINTS[q])}
-    assert not elsewhere, f"{mistake_id} also costs points in {elsewhere}"
-    hinted = [t["name"] for t in results(out, f"mistake-{mistake_id}")["tests"] if "Hint [" in t["output"] and not t["name"].startswith(question)]
-    assert not hinted, f"{mistake_id} is hinted in {hinted}"
+    assert not elsewhere, f"{bug_id} also costs points in {elsewhere}"
+    hinted = [t["name"] for t in results(out, f"bug-{bug_id}")["tests"] if "Hint [" in t["output"] and not t["name"].startswith(question)]
+    assert not hinted, f"{bug_id} is hinted in {hinted}"
 
 
 @pytest.mark.parametrize("variant", sorted(CORRECT_VARIANTS))
@@ -133,11 +135,11 @@ def test_a_forward_bug_is_reported_as_forward_disagreeing_with_the_reference():
 
 
 def test_a_failing_check_names_function_quantity_shapes_errors_and_a_slice():
-    messages = _hidden_failures("dense", [MISTAKES["dense-one-over-n-twice"]["functions"]["dense_backward"]])
+    messages = _hidden_failures("dense", [BUGS["dense_backward_averages_again"]["functions"]["dense_backward"]])
     message = next(m for m in messages if "dense_backward → dW" in m)
     for part in ("inputs: dZ (", "A_prev (", "largest absolute error", "largest relative error", "expected", "yours", "relative error"):
         assert part in message, message
-    shape_message = next(m for m in _hidden_failures("dense", [MISTAKES["db-no-keepdims"]["functions"]["dense_backward"]]) if "→ db" in m)
+    shape_message = next(m for m in _hidden_failures("dense", [BUGS["dense_db_no_keepdims"]["functions"]["dense_backward"]]) if "→ db" in m)
     assert "expected shape" in shape_message and "got shape" in shape_message
 
 
@@ -148,7 +150,7 @@ def test_grader_check_in_the_handout_names_a_known_mistake(kit, tmp_path):
         "import numpy as np\n"
         "ns = {}\n"
         f"exec({REFERENCE_SOURCE!r}, ns)\n"
-        f"exec({MISTAKES['dW-transposed']['functions']['dense_backward']!r}, ns)\n"
+        f"exec({BUGS['dense_dW_transposed']['functions']['dense_backward']!r}, ns)\n"
         "import backprop_lab\nprint(backprop_lab.__file__)\n"
         "from backprop_lab.grader_checks import check\n"
         "try:\n    check('dense', ns)\nexcept AssertionError as exc:\n    print(exc)\n"
@@ -161,7 +163,7 @@ def test_grader_check_in_the_handout_names_a_known_mistake(kit, tmp_path):
 
 
 def test_notebook_summary_lists_every_question_and_the_first_thing_to_fix():
-    ns = namespace([MISTAKES["db-not-summed"]["functions"]["dense_backward"]])
+    ns = namespace([BUGS["dense_db_not_summed"]["functions"]["dense_backward"]])
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         summary(ns)

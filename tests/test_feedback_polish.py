@@ -25,7 +25,7 @@ from backprop_lab.feedback import number, shorten
 from conftest import REPO, grade_cli, notebook_from_cells, results
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mistakes import MISTAKES  # noqa: E402
+from planted import BUGS  # noqa: E402
 
 REFERENCE_SOURCE = (REPO / "solutions" / "reference.py").read_text()
 HEADER = "import numpy as np\nfrom backprop_lab.helpers import *"
@@ -166,7 +166,7 @@ def test_number_never_writes_a_signed_zero():
 
 
 def test_feedback_shows_no_signed_zero_in_tables_or_chapter_values():
-    outcomes = run_visible_and_hidden("relu", MISTAKES["relu-output-as-derivative"]["functions"]["relu_backward"])
+    outcomes = run_visible_and_hidden("relu", BUGS["relu_backward_times_output"]["functions"]["relu_backward"])
     text = "\n".join(o.message for o in outcomes)
     assert "yours" in text and not SIGNED_ZERO.search(text), SIGNED_ZERO.search(text)
     # expected -0 against actual -0 and 1: nothing is written as -0
@@ -216,11 +216,11 @@ def test_a_near_miss_keeps_its_relative_error():
 # -- 7. the oracles never contradict the checks above them ------------------------------------------
 
 
-@pytest.mark.parametrize("mistake_id", [m for m in sorted(MISTAKES) if MISTAKES[m]["question"] in ("sigmoid", "tanh", "relu", "dense")])
-def test_an_oracles_line_never_blames_a_forward_that_passed_or_a_backward_that_agrees_with_it(mistake_id):
-    question = MISTAKES[mistake_id]["question"]
+@pytest.mark.parametrize("bug_id", [b for b in sorted(BUGS) if BUGS[b]["question"] in ("sigmoid", "tanh", "relu", "dense")])
+def test_an_oracles_line_never_blames_a_forward_that_passed_or_a_backward_that_agrees_with_it(bug_id):
+    question = BUGS[bug_id]["question"]
     for seed in range(3):
-        outcomes = run_visible_and_hidden(question, *MISTAKES[mistake_id]["functions"].values(), seed=seed)
+        outcomes = run_visible_and_hidden(question, *BUGS[bug_id]["functions"].values(), seed=seed)
         forward_failed = any(not o.passed and "forward" in o.title.split()[0] for o in outcomes)
         for o in outcomes:
             for line in (line.strip() for line in o.message.splitlines() if "Oracles:" in line):
@@ -230,7 +230,7 @@ def test_an_oracles_line_never_blames_a_forward_that_passed_or_a_backward_that_a
 
 def test_the_relu_convention_mistake_is_not_called_a_gradient_bug():
     # dA * (Z >= 0) equals dA * (Z > 0) wherever Z != 0: it agrees with finite differences of relu there
-    outcomes = run_visible_and_hidden("relu", MISTAKES["relu-convention-at-zero"]["functions"]["relu_backward"])
+    outcomes = run_visible_and_hidden("relu", BUGS["relu_backward_ge_zero"]["functions"]["relu_backward"])
     lines = [line for o in outcomes for line in o.message.splitlines() if "Oracles:" in line]
     assert lines and not any("disagrees with your own forward" in line or "gradient bug" in line for line in lines), lines
     assert all("Z is exactly 0" in line for line in lines), lines
@@ -285,7 +285,7 @@ def graded(kit, tmp_path_factory):
     notebook_from_cells(folder / "clean.ipynb", base)
     notebook_from_cells(folder / "cell-errors.ipynb", base + ["raise ValueError('oops')", "x = undefined_name"])
     notebook_from_cells(folder / "textbook.ipynb", base + [TEXTBOOK_SIGMOID])
-    notebook_from_cells(folder / "thirds.ipynb", base + list(MISTAKES["relu-convention-at-zero"]["functions"].values()))
+    notebook_from_cells(folder / "thirds.ipynb", base + list(BUGS["relu_backward_ge_zero"]["functions"].values()))
     notebook_from_cells(folder / "forged-warning.ipynb", base + [FORGING_SIGMOID])
     notebook_from_cells(folder / "strict-filter.ipynb", base + [STRICT_TANH])
     out = folder / "out"
