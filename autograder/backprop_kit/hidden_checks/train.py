@@ -1,5 +1,6 @@
 """The train question's checks: one step, trajectories, and learning XOR and digits along the reference's losses."""
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -81,6 +82,7 @@ def learning_task(task, activation):
 
 
 _RUNS = {}  # (task, activation): the reference's whole training run (calibrate fills one of them)
+_PENDING = {}  # (task, activation): the reference's whole training run, under way in a thread
 
 
 def keep_reference_run(task, activation, run):
@@ -88,11 +90,44 @@ def keep_reference_run(task, activation, run):
     _RUNS[task, activation] = run
 
 
+def _start_reference_run(task, activation):
+    """Start the reference's whole training run in a thread, unless it is known or under way: it then
+    runs while this process only waits for the student's train, which runs in the student's process."""
+    if (task, activation) not in _RUNS and (task, activation) not in _PENDING:
+        args, _ = learning_task(task, activation)
+        _PENDING[task, activation] = _Background(reference().train, *args)
+
+
 def _reference_run(task, activation):
     if (task, activation) not in _RUNS:
-        args, _ = learning_task(task, activation)
-        _RUNS[task, activation] = reference().train(*args)
+        _start_reference_run(task, activation)
+        _RUNS[task, activation] = _PENDING.pop((task, activation)).result()  # one that raised is started anew next time
     return _RUNS[task, activation]
+
+
+class _Background:
+    """fn(*args), computed in a daemon thread of this process; `result()` waits for it."""
+
+    def __init__(self, fn, *args):
+        self._done, self._value, self._error = threading.Event(), None, None
+        try:
+            threading.Thread(target=self._work, args=(fn, args), daemon=True).start()
+        except RuntimeError:  # no thread to be had (a tight memory limit): compute it now
+            self._work(fn, args)
+
+    def _work(self, fn, args):
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - raised again where the result is asked for
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self):
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _learns(task, activation):
@@ -103,6 +138,7 @@ def _learns(task, activation):
         args, (X_test, Y_test) = learning_task(task, activation)
         first = args[:6] + (config.TRAJECTORY_EPOCHS,) + args[7:]
         _expect_trajectory(c, first, {"activations": args[3], "epochs": config.TRAJECTORY_EPOCHS}, f" over the first {config.TRAJECTORY_EPOCHS} epochs")
+        _start_reference_run(task, activation)  # the reference's run and the student's whole run, side by side
         got = expect_tuple("train", c.call("train", *args), 2)
         history = np.asarray(got[1], dtype=float) if got[1] is not None else np.array([])
         want = np.asarray(_reference_run(task, activation)[1])
