@@ -594,11 +594,11 @@ def _find(patterns):
 
 
 own_sandbox = os.path.dirname(os.path.abspath(os.getcwd()))
-secret = ["/work/main/solutions/reference.py", "/work/main/autograder/backprop_kit/hidden_checks.py",
-          "/autograder/source/solutions/reference.py", "/autograder/source/autograder/backprop_kit/hidden_checks.py"]
+secret = ["/work/main/solutions/reference.py", "/work/main/autograder/backprop_kit/hidden_checks/__init__.py",
+          "/autograder/source/solutions/reference.py", "/autograder/source/autograder/backprop_kit/hidden_checks/__init__.py"]
 secret += _find(["/tmp/*/solutions/reference.py", "/tmp/*/*/solutions/reference.py", "/tmp/*/*/*/solutions/reference.py",
-                 "/work/*/autograder/backprop_kit/hidden_checks.py", "/tmp/*/autograder/backprop_kit/hidden_checks.py",
-                 "/tmp/*/*/autograder/backprop_kit/hidden_checks.py", "/tmp/*/*/*/autograder/backprop_kit/hidden_checks.py"])
+                 "/work/*/autograder/backprop_kit/hidden_checks/*.py", "/tmp/*/autograder/backprop_kit/hidden_checks/*.py",
+                 "/tmp/*/*/autograder/backprop_kit/hidden_checks/*.py", "/tmp/*/*/*/autograder/backprop_kit/hidden_checks/*.py"])
 for path in secret[:40]:
     probe(f"read:{path}", lambda p=path: _read(p))
 for batch in _find(["/tmp/bpk-batch-*"]):

@@ -139,6 +139,8 @@ def test_autograder_zip_is_gradescope_ready_with_pinned_python_and_packages(kit)
         requirements = archive.read("requirements.txt").decode().split()
         setup = archive.read("setup.sh").decode()
     assert {"run_autograder", "setup.sh", "requirements.txt", "solutions/reference.py"} <= names
+    hidden = {f"autograder/backprop_kit/hidden_checks/{p.name}" for p in (REPO / "autograder" / "backprop_kit" / "hidden_checks").glob("*.py")}
+    assert "autograder/backprop_kit/hidden_checks/__init__.py" in hidden and hidden <= names  # the hidden checks ship to the grader only
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     assert "python=3.11" in setup
     assert requirements and all("==" in line for line in requirements)

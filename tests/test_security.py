@@ -21,7 +21,8 @@ FULL = sum(a + b for a, b in config.POINTS.values())
 CONTRACT = ("sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward", "relu_forward", "relu_backward",
             "dense_forward", "dense_backward", "mse_loss", "softmax_cross_entropy", "forward", "backward", "sgd_update", "train")  # fmt: skip
 STUBS = "import numpy as np\n" + "\n".join(f"def {n}(*args, **kwargs):\n    raise NotImplementedError('{n}')" for n in CONTRACT)
-HIDDEN_FILES = [REPO / "solutions" / "reference.py", REPO / "autograder" / "backprop_kit" / "hidden_checks.py", REPO / "autograder" / "backprop_kit" / "hints.py"]
+HIDDEN_CHECKS = sorted((REPO / "autograder" / "backprop_kit" / "hidden_checks").glob("*.py"))
+HIDDEN_FILES = [REPO / "solutions" / "reference.py", *HIDDEN_CHECKS, REPO / "autograder" / "backprop_kit" / "hints.py"]
 
 STEAL_REFERENCE = """
 import glob, importlib.util, os, sys
@@ -83,7 +84,7 @@ def dense_backward(dZ, A_prev, W):
 
 LEAK_HIDDEN = """
 import os, sys, inspect
-for path in ['/work/main/autograder/backprop_kit/hidden_checks.py', '/autograder/source/autograder/backprop_kit/hidden_checks.py',
+for path in ['/work/main/autograder/backprop_kit/hidden_checks/__init__.py', '/autograder/source/autograder/backprop_kit/hidden_checks/train.py',
              '/work/main/solutions/reference.py']:
     try:
         print(open(path).read())
@@ -132,7 +133,7 @@ for action in (lambda: os.remove({str(canary_file)!r}),
 
 def leaked_copy_cell():
     """A student with a leaked copy of the hidden checks raises them as an error message."""
-    text = (REPO / "autograder" / "backprop_kit" / "hidden_checks.py").read_text()
+    text = "".join(path.read_text() for path in HIDDEN_CHECKS)
     return f"raise RuntimeError({text[:6000]!r})"
 
 
@@ -203,7 +204,7 @@ def test_files_outside_the_sandbox_are_unchanged(attacked):
         ("steal-reference", "reference"),
         ("patch-grader", "patches the grader"),
         ("patch-numpy", "numpy.allclose was replaced"),
-        ("leak-hidden", "hidden_checks.py"),
+        ("leak-hidden", "hidden_checks/"),
         ("escape", "tried to reach outside its sandbox"),
     ],
 )

@@ -81,7 +81,7 @@ def _hidden_lines():
     """Code lines of the reference and the hidden checks: none may reach a student."""
     here = Path(__file__).resolve().parent
     lines = set()
-    for path in (here / "hidden_checks.py", here / "hints.py", here.parents[1] / "solutions" / "reference.py"):
+    for path in (*sorted((here / "hidden_checks").glob("*.py")), here / "hints.py", here.parents[1] / "solutions" / "reference.py"):
         try:
             lines.update(line.strip() for line in path.read_text().splitlines() if len(line.strip()) >= 20)
         except OSError:
