@@ -32,6 +32,7 @@ import nbformat
 
 import backprop_lab
 import backprop_kit
+from backprop_lab.contract import SIGNATURES
 
 from .leaks import REFERENCE, leaks
 
@@ -42,10 +43,6 @@ STUDENT_REQUIREMENTS = REPO / "assignment" / "requirements.txt"  # ships in the 
 DATA_SUFFIXES = (".npz",)  # data files of the packages (the digits), shipped as bytes
 NOTEBOOK = "backprop.ipynb"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-CONTRACT = (
-    "sigmoid_forward", "sigmoid_backward", "tanh_forward", "tanh_backward", "relu_forward", "relu_backward",
-    "dense_forward", "dense_backward", "mse_loss", "softmax_cross_entropy", "forward", "backward", "sgd_update", "train",
-)  # fmt: skip
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope's entry point (it copies this file to /autograder/run_autograder).
@@ -103,7 +100,7 @@ def master_solution_functions(master=MASTER):
         except SyntaxError:
             continue
         for node in tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name in CONTRACT:
+            if isinstance(node, ast.FunctionDef) and node.name in SIGNATURES:
                 found[node.name] = node
     return found
 
@@ -112,7 +109,7 @@ def solution_drift(master=MASTER, reference=REFERENCE):
     """Names of contract functions whose master-notebook code differs from the reference."""
     ref = {n.name: n for n in ast.parse(Path(reference).read_text()).body if isinstance(n, ast.FunctionDef)}
     nb = master_solution_functions(master)
-    return [name for name in CONTRACT if name not in nb or name not in ref or _code_only(nb[name]) != _code_only(ref[name])]
+    return [name for name in SIGNATURES if name not in nb or name not in ref or _code_only(nb[name]) != _code_only(ref[name])]
 
 
 # -- 2. assign -------------------------------------------------------------------------------
