@@ -3,6 +3,7 @@
 packages import one another without a cycle; and the README's layout table names what is there."""
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -67,6 +68,32 @@ def test_every_module_states_its_job_in_one_line_and_stays_small(name):
     doc = ast.get_docstring(ast.parse(text))
     assert doc and doc.splitlines()[0].strip(), f"{path} has no docstring saying its job"
     assert len(text.splitlines()) <= MOST_LINES, f"{path} has {len(text.splitlines())} lines"
+
+
+def test_every_import_between_the_packages_names_a_module_that_exists():
+    """Lazy imports inside functions too: a module or name moved without its importers fails here, not at grading."""
+    broken = []
+    for name, path in MODULES.items():
+        is_package = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = name.split(".")
+                    base = base[: len(base) - node.level + (1 if is_package else 0)]
+                    module = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    module = node.module or ""
+                if module.split(".")[0] not in PACKAGES:
+                    continue
+                if module not in MODULES:
+                    broken.append(f"{path.relative_to(REPO)}:{node.lineno} imports {module}")
+                    continue
+                target = importlib.import_module(module)
+                broken += [f"{path.relative_to(REPO)}:{node.lineno} imports {a.name} from {module}, which has none"
+                           for a in node.names if not hasattr(target, a.name) and f"{module}.{a.name}" not in MODULES]
+            elif isinstance(node, ast.Import):
+                broken += [f"{path.relative_to(REPO)}:{node.lineno} imports {a.name}" for a in node.names if a.name.split(".")[0] in PACKAGES and a.name not in MODULES]
+    assert not broken, broken
 
 
 def test_the_packages_import_one_another_without_a_cycle():

@@ -182,6 +182,6 @@ def _within_contract(name, a):
 
 def local_caller(namespace):
     """A caller for student code in this process that substitutes like the autograder (tests, build)."""
-    from ..worker import substituted
+    from ..sandbox import substituted
 
     return LocalCaller(namespace, answer=serve, substitute=substituted)
